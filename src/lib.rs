@@ -1,0 +1,23 @@
+//! posture: a declarative compliance scanner for AWS accounts.
+//!
+//! Stages (see DESIGN.md): rules -> plan -> collect -> inventory -> eval -> report.
+
+pub mod collect;
+pub mod inventory;
+pub mod plan;
+
+use std::io::Write;
+use std::path::Path;
+
+/// Writes a file so that readers see the old content or the new, never a torn one.
+pub fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let mut file = tempfile::NamedTempFile::new_in(dir)?;
+    file.write_all(bytes)?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
