@@ -2,9 +2,17 @@
 //!
 //! Stages (see DESIGN.md): rules -> plan -> collect -> inventory -> eval -> report.
 
+pub mod catalog;
+pub mod cli;
 pub mod collect;
+pub mod config;
+pub mod eval;
 pub mod inventory;
 pub mod plan;
+pub mod report;
+pub mod rules;
+pub mod ruletest;
+pub mod yaml;
 
 use std::io::Write;
 use std::path::Path;

@@ -1,0 +1,438 @@
+//! One function per command. Each turns settings into stage calls and an exit code.
+
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::{Cli, Command, Format, RulesCommand, ScanArgs};
+use crate::catalog::{self, Catalog, Field, FieldType};
+use crate::config::Config;
+use crate::inventory::Inventory;
+use crate::report::{self, Report, ReportInput, Source};
+use crate::rules::{self, ParamOverride, RuleSet, Severity};
+
+const DEFAULT_RULES_DIR: &str = "rules";
+
+pub fn run(cli: Cli) -> anyhow::Result<u8> {
+    match cli.command {
+        Command::Scan(args) => scan(args),
+        Command::Rules(RulesCommand::Validate { paths }) => validate(&paths),
+        Command::Rules(RulesCommand::Test { paths }) => test(&paths),
+        Command::Rules(RulesCommand::List { paths, markdown }) => list(&paths, markdown),
+        Command::Catalog { resource_type } => print_catalog(resource_type.as_deref()),
+        Command::Explain { rule_id, rules } => explain(&rule_id, &rules),
+    }
+}
+
+fn out(text: &str) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()?;
+    Ok(())
+}
+
+fn rule_paths(given: &[PathBuf], config: &Config) -> Vec<PathBuf> {
+    if !given.is_empty() {
+        given.to_vec()
+    } else if !config.rules.is_empty() {
+        config.rules.clone()
+    } else {
+        vec![PathBuf::from(DEFAULT_RULES_DIR)]
+    }
+}
+
+/// Loads rules; on validation errors prints them all and returns None (exit 2).
+fn load_rules(paths: &[PathBuf]) -> anyhow::Result<Option<RuleSet>> {
+    match rules::load(paths, Catalog::builtin())? {
+        Ok(set) => Ok(Some(set)),
+        Err(errors) => {
+            eprint!("{}", errors.render());
+            Ok(None)
+        }
+    }
+}
+
+fn now_utc() -> String {
+    OffsetDateTime::now_utc()
+        .format(&Rfc3339)
+        .unwrap_or_default()
+}
+
+fn scan(args: ScanArgs) -> anyhow::Result<u8> {
+    let started_at = now_utc();
+    let (config, config_path) = Config::load(args.config.as_deref())?;
+    let fail_on_text = args
+        .fail_on
+        .clone()
+        .or(config.fail_on.clone())
+        .unwrap_or_else(|| "low".into());
+    let fail_on = Severity::parse(&fail_on_text).with_context(|| {
+        format!("fail_on `{fail_on_text}` is not one of info, low, medium, high, critical")
+    })?;
+    let mut overrides = match &config_path {
+        Some(path) => config.param_overrides(path)?,
+        None => Vec::new(),
+    };
+    for flag in &args.params {
+        overrides.push(ParamOverride::parse_flag(flag).map_err(anyhow::Error::msg)?);
+    }
+    let formats = if args.format.is_empty() {
+        vec![Format::Table]
+    } else {
+        args.format.clone()
+    };
+    let file_formats: Vec<Format> = formats
+        .iter()
+        .copied()
+        .filter(|f| *f != Format::Table)
+        .collect();
+    anyhow::ensure!(
+        file_formats.len() <= 1,
+        "--output takes one file: give one non-table --format per run"
+    );
+    anyhow::ensure!(
+        args.output.is_some() || file_formats.is_empty() || !formats.contains(&Format::Table),
+        "both table and json would go to stdout: give --output FILE for the json report"
+    );
+
+    let Some(mut set) = load_rules(&rule_paths(&args.rules, &config))? else {
+        return Ok(2);
+    };
+    if let Err(problems) = set.apply_overrides(&overrides) {
+        for p in problems {
+            eprintln!("error: {p}");
+        }
+        return Ok(2);
+    }
+    if let Some(framework) = &args.framework {
+        anyhow::ensure!(
+            rules::FRAMEWORKS.contains(&framework.as_str()),
+            "unknown framework `{framework}`; known: {}",
+            rules::FRAMEWORKS.join(", ")
+        );
+        set.retain_framework(framework);
+        anyhow::ensure!(
+            !set.rules.is_empty(),
+            "no loaded rule maps to framework `{framework}`"
+        );
+    }
+
+    let Some(inventory_path) = &args.inventory else {
+        anyhow::bail!(
+            "live scanning needs the AWS collectors; pass --inventory FILE to evaluate a saved inventory"
+        );
+    };
+    let bytes = std::fs::read(inventory_path)
+        .with_context(|| format!("cannot read inventory {}", inventory_path.display()))?;
+    let text = String::from_utf8(bytes.clone())
+        .with_context(|| format!("inventory {} is not UTF-8", inventory_path.display()))?;
+    let inventory = Inventory::from_json(&text)
+        .with_context(|| format!("invalid inventory {}", inventory_path.display()))?;
+    check_inventory_types(&inventory)?;
+    let now_text = args.now.clone().or(inventory.collected_at.clone());
+    let now = match &now_text {
+        Some(t) => OffsetDateTime::parse(t, &Rfc3339)
+            .with_context(|| format!("`{t}` is not an RFC 3339 time"))?,
+        None => OffsetDateTime::now_utc(),
+    };
+    let evaluation = crate::eval::evaluate(&set, &inventory, now);
+    let source = Source {
+        kind: "inventory".into(),
+        inventory_path: Some(inventory_path.display().to_string()),
+        inventory_sha256: Some(hex::encode(Sha256::digest(&bytes))),
+        collected_at: inventory.collected_at.clone(),
+        accounts: inventory.accounts.clone(),
+        resource_count: inventory.resources.len(),
+    };
+    let report = Report::build(ReportInput {
+        rules: &set,
+        evaluation,
+        source,
+        started_at,
+        finished_at: now_utc(),
+        include_passes: args.include_pass,
+    });
+    for format in &formats {
+        match format {
+            Format::Table => out(&report::table::render(&report, args.show_pass))?,
+            Format::Json => match &args.output {
+                Some(path) => report::json::write(&report, path)?,
+                None => out(&report::json::render(&report)?)?,
+            },
+        }
+    }
+    Ok(report.exit_code(fail_on))
+}
+
+/// An inventory naming a type this binary does not know was made by another version or by
+/// hand; evaluating it would silently skip those resources.
+fn check_inventory_types(inventory: &Inventory) -> anyhow::Result<()> {
+    let catalog = Catalog::builtin();
+    for (i, doc) in inventory.resources.iter().enumerate() {
+        if catalog.get(&doc.resource_type).is_none() {
+            let near = catalog.nearest_types(&doc.resource_type);
+            anyhow::bail!(
+                "resources[{i}] ({}) has unknown type `{}`{}",
+                doc.arn,
+                doc.resource_type,
+                near.first()
+                    .map(|n| format!("; did you mean `{n}`?"))
+                    .unwrap_or_default()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn validate(paths: &[PathBuf]) -> anyhow::Result<u8> {
+    let started = std::time::Instant::now();
+    let paths = if paths.is_empty() {
+        vec![PathBuf::from(DEFAULT_RULES_DIR)]
+    } else {
+        paths.to_vec()
+    };
+    let Some(set) = load_rules(&paths)? else {
+        return Ok(2);
+    };
+    out(&format!(
+        "{} rules in {} files are valid ({} ms)\n",
+        set.rules.len(),
+        set.files.len(),
+        started.elapsed().as_millis()
+    ))?;
+    Ok(0)
+}
+
+fn test(paths: &[PathBuf]) -> anyhow::Result<u8> {
+    let paths = if paths.is_empty() {
+        vec![PathBuf::from(DEFAULT_RULES_DIR)]
+    } else {
+        paths.to_vec()
+    };
+    let Some(set) = load_rules(&paths)? else {
+        return Ok(2);
+    };
+    let run = crate::ruletest::run(&paths, &set)?;
+    let mut text = String::new();
+    for f in &run.failures {
+        let _ = writeln!(
+            text,
+            "FAILED {} / {} ({}): {}",
+            f.rule,
+            f.case,
+            f.file.display(),
+            f.problem
+        );
+    }
+    for id in &run.untested_rules {
+        let _ = writeln!(text, "warning: rule `{id}` has no tests file");
+    }
+    let _ = writeln!(
+        text,
+        "{} cases in {} files: {} passed, {} failed",
+        run.cases,
+        run.files,
+        run.cases - run.failures.len(),
+        run.failures.len()
+    );
+    out(&text)?;
+    Ok(if run.failures.is_empty() { 0 } else { 1 })
+}
+
+fn list(paths: &[PathBuf], markdown: bool) -> anyhow::Result<u8> {
+    let paths = if paths.is_empty() {
+        vec![PathBuf::from(DEFAULT_RULES_DIR)]
+    } else {
+        paths.to_vec()
+    };
+    let Some(set) = load_rules(&paths)? else {
+        return Ok(2);
+    };
+    let mut text = String::new();
+    if markdown {
+        text.push_str("| id | severity | resource | title | frameworks |\n|---|---|---|---|---|\n");
+    }
+    for rule in &set.rules {
+        let frameworks: Vec<String> = rule
+            .frameworks
+            .iter()
+            .map(|(k, ids)| format!("{k}: {}", ids.join(", ")))
+            .collect();
+        if markdown {
+            let _ = writeln!(
+                text,
+                "| `{}` | {} | `{}` | {} | {} |",
+                rule.id,
+                rule.severity,
+                rule.resource_type,
+                rule.title,
+                frameworks.join("; ")
+            );
+        } else {
+            let _ = writeln!(
+                text,
+                "{:<44} {:<9} {:<26} {}",
+                rule.id, rule.severity, rule.resource_type, rule.title
+            );
+        }
+    }
+    out(&text)?;
+    Ok(0)
+}
+
+fn explain(rule_id: &str, paths: &[PathBuf]) -> anyhow::Result<u8> {
+    let paths = if paths.is_empty() {
+        vec![PathBuf::from(DEFAULT_RULES_DIR)]
+    } else {
+        paths.to_vec()
+    };
+    let Some(set) = load_rules(&paths)? else {
+        return Ok(2);
+    };
+    let Some(rule) = set.get(rule_id) else {
+        let near = catalog::nearest(rule_id, set.rules.iter().map(|r| r.id.as_str()));
+        anyhow::bail!(
+            "no rule has id `{rule_id}`{}",
+            near.first()
+                .map(|n| format!("; did you mean `{n}`?"))
+                .unwrap_or_default()
+        );
+    };
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "{} (version {})\n{}\n",
+        rule.id, rule.version, rule.title
+    );
+    let _ = writeln!(
+        t,
+        "Severity:  {}\nResource:  {}\nFile:      {}",
+        rule.severity,
+        rule.resource_type,
+        rule.file.display()
+    );
+    if let Some(selector) = &rule.selector {
+        let _ = writeln!(
+            t,
+            "Applies to: {}",
+            crate::eval::describe(selector, "", &set.params_of(&rule.id))
+        );
+    }
+    let _ = writeln!(
+        t,
+        "Checks:    {}\n",
+        crate::eval::describe(&rule.assertion, "", &set.params_of(&rule.id))
+    );
+    let _ = writeln!(
+        t,
+        "Rationale:\n  {}\n",
+        rule.rationale.trim().replace('\n', "\n  ")
+    );
+    let _ = writeln!(
+        t,
+        "Remediation:\n  {}\n",
+        rule.remediation.trim().replace('\n', "\n  ")
+    );
+    if rule.params.is_empty() {
+        let _ = writeln!(t, "Parameters: none");
+    } else {
+        let _ = writeln!(
+            t,
+            "Parameters (override with --param {}.NAME=VALUE):",
+            rule.id
+        );
+        for (k, v) in &rule.params {
+            let _ = writeln!(t, "  {k} = {v}");
+        }
+    }
+    let _ = writeln!(t, "\nFrameworks:");
+    for (k, ids) in &rule.frameworks {
+        let _ = writeln!(t, "  {k}: {}", ids.join(", "));
+    }
+    out(&t)?;
+    Ok(0)
+}
+
+fn print_catalog(resource_type: Option<&str>) -> anyhow::Result<u8> {
+    let catalog = Catalog::builtin();
+    let mut t = String::new();
+    match resource_type {
+        None => {
+            for ty in catalog.types.values() {
+                let groups: Vec<&str> = ty.groups().map(|(name, _)| name.as_str()).collect();
+                let _ = writeln!(
+                    t,
+                    "{:<28} {}\n{:<28} groups: {}\n",
+                    ty.name,
+                    ty.description,
+                    "",
+                    groups.join(", ")
+                );
+            }
+            t.push_str("`posture catalog TYPE` lists every attribute of a type.\n");
+        }
+        Some(name) => {
+            let Some(ty) = catalog.get(name) else {
+                let near = catalog.nearest_types(name);
+                anyhow::bail!(
+                    "unknown resource type `{name}`{}",
+                    near.first()
+                        .map(|n| format!("; did you mean `{n}`?"))
+                        .unwrap_or_default()
+                );
+            };
+            let _ = writeln!(
+                t,
+                "{}\n  {}\n  listed by: {}\n",
+                ty.name,
+                ty.description,
+                ty.list_actions.join(", ")
+            );
+            let _ = writeln!(t, "  arn, account, region, name, type: string");
+            for (group, field) in ty.groups() {
+                let _ = writeln!(t, "\n  {group}  <- {}", field.api.join(", "));
+                if !field.description.is_empty() {
+                    let _ = writeln!(t, "    {}", field.description);
+                }
+                describe_fields(&mut t, group, field, 2);
+            }
+        }
+    }
+    out(&t)?;
+    Ok(0)
+}
+
+fn describe_fields(t: &mut String, path: &str, field: &Field, depth: usize) {
+    let indent = "  ".repeat(depth);
+    if field.ty == FieldType::Map {
+        let _ = writeln!(t, "{indent}{path}.<key>: string");
+        return;
+    }
+    for (name, child) in &field.fields {
+        let child_path = format!("{path}.{name}");
+        let ty = match (child.ty, child.items.as_deref()) {
+            (FieldType::Array, Some(item)) => format!("list of {}", item.ty.name()),
+            (ty, _) => ty.name().to_string(),
+        };
+        let unit = child
+            .unit
+            .as_ref()
+            .map(|u| format!(" ({u})"))
+            .unwrap_or_default();
+        let desc = if child.description.is_empty() {
+            String::new()
+        } else {
+            format!(" - {}", child.description)
+        };
+        let _ = writeln!(t, "{indent}{child_path}: {ty}{unit}{desc}");
+        describe_fields(t, &child_path, child, depth);
+        if let Some(item) = child.items.as_deref().filter(|i| i.ty == FieldType::Object) {
+            describe_fields(t, &format!("{child_path}[]"), item, depth + 1);
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! Command-line interface: flags become validated settings, then each command runs a stage.
+
+mod commands;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub const EXIT_HELP: &str = "\
+Exit codes:
+  0  no FAIL at or above --fail-on, and every check was decided
+  1  a FAIL at or above --fail-on (default: low)
+  2  bad invocation, bad rule file, bad config or inventory
+  3  no such FAIL, but some checks could not be decided (ERROR)";
+
+#[derive(Parser, Debug)]
+#[command(name = "posture", version, about = "Compliance scanner for AWS accounts: declarative rules, evidence reports.", after_help = EXIT_HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Evaluate the rules over an account's resources and report.
+    Scan(ScanArgs),
+    /// Validate, test or list rule files.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+    /// Print the resource catalog: types, attributes and the API calls that fill them.
+    Catalog {
+        /// A resource type, e.g. aws.s3.bucket (all types when omitted).
+        resource_type: Option<String>,
+    },
+    /// Print a rule's title, rationale, remediation, parameters and framework mappings.
+    Explain {
+        rule_id: String,
+        #[arg(long = "rules", value_name = "PATH")]
+        rules: Vec<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RulesCommand {
+    /// Check rule files against the catalog; every error with file:line:col.
+    Validate { paths: Vec<PathBuf> },
+    /// Run each rule's `<id>.tests.yaml` cases.
+    Test { paths: Vec<PathBuf> },
+    /// List the loaded rules.
+    List {
+        paths: Vec<PathBuf>,
+        /// Print a Markdown table (the README's rule list is generated this way).
+        #[arg(long)]
+        markdown: bool,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+#[derive(Args, Debug)]
+#[command(after_help = EXIT_HELP)]
+pub struct ScanArgs {
+    /// Rule files or directories (default: the config's `rules`, else ./rules).
+    #[arg(long = "rules", value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+    /// Evaluate a saved inventory (JSON) instead of scanning live accounts.
+    #[arg(long, value_name = "FILE")]
+    pub inventory: Option<PathBuf>,
+    /// Output formats; repeatable. table goes to stdout unless --output is given.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Vec<Format>,
+    /// Where to write the report of the non-table format.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// List passing findings in the table too.
+    #[arg(long)]
+    pub show_pass: bool,
+    /// Carry passing findings in the JSON report as positive evidence.
+    #[arg(long)]
+    pub include_pass: bool,
+    /// Lowest severity whose FAIL makes the exit code 1.
+    #[arg(long, value_name = "SEVERITY", value_parser = ["info", "low", "medium", "high", "critical"])]
+    pub fail_on: Option<String>,
+    /// Override a rule parameter: rule_id.name=value (repeatable).
+    #[arg(long = "param", value_name = "RULE.NAME=VALUE")]
+    pub params: Vec<String>,
+    /// Only rules mapped to this framework (soc2, hipaa, gdpr, fsbp, ...).
+    #[arg(long, value_name = "FRAMEWORK")]
+    pub framework: Option<String>,
+    /// Config file (default: ./posture.toml when present).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The clock for age rules (RFC 3339); default: the inventory's collected_at, else now.
+    #[arg(long, value_name = "TIME")]
+    pub now: Option<String>,
+    /// No progress output.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+/// Runs the CLI; never panics on bad input, and a closed stdout is not an error.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match commands::run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) {
+                return ExitCode::SUCCESS;
+            }
+            let _ = writeln!(std::io::stderr(), "error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,611 @@
+//! Three-valued (Kleene) evaluation of a clause: FAIL dominates `all`, PASS dominates `any`,
+//! and anything that depends on an uncollected attribute is ERROR rather than a guess.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::describe::{describe, show};
+use super::{Context, DocView};
+use crate::inventory::TOP_LEVEL_FIELDS;
+use crate::rules::{Clause, Cmp, Op, Operand};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Pass,
+    Fail(Vec<String>),
+    Error(Vec<String>),
+}
+
+/// How many failing list items a message names before it summarizes.
+const ITEMS_NAMED: usize = 3;
+
+pub struct Run<'r, 'd> {
+    params: &'r BTreeMap<String, Value>,
+    ctx: &'r Context<'d>,
+    view: &'r DocView<'d>,
+    pub evidence: BTreeMap<String, Value>,
+}
+
+enum Lookup<'v> {
+    Found(&'v Value),
+    Absent,
+    Errored(String),
+}
+
+fn all(outcomes: impl IntoIterator<Item = Outcome>) -> Outcome {
+    let (mut fails, mut errors) = (Vec::new(), Vec::new());
+    for outcome in outcomes {
+        match outcome {
+            Outcome::Pass => {}
+            Outcome::Fail(r) => fails.extend(r),
+            Outcome::Error(r) => errors.extend(r),
+        }
+    }
+    if !fails.is_empty() {
+        Outcome::Fail(fails)
+    } else if !errors.is_empty() {
+        Outcome::Error(errors)
+    } else {
+        Outcome::Pass
+    }
+}
+
+fn any(outcomes: impl IntoIterator<Item = Outcome>) -> Outcome {
+    let (mut fails, mut errors) = (Vec::new(), Vec::new());
+    for outcome in outcomes {
+        match outcome {
+            Outcome::Pass => return Outcome::Pass,
+            Outcome::Fail(r) => fails.extend(r),
+            Outcome::Error(r) => errors.extend(r),
+        }
+    }
+    if !errors.is_empty() {
+        Outcome::Error(errors)
+    } else {
+        Outcome::Fail(fails)
+    }
+}
+
+fn check(ok: bool, reason: impl FnOnce() -> String) -> Outcome {
+    if ok {
+        Outcome::Pass
+    } else {
+        Outcome::Fail(vec![reason()])
+    }
+}
+
+fn full_path(prefix: &str, path: &str) -> String {
+    match (prefix.is_empty(), path) {
+        (true, _) => path.to_string(),
+        (false, ".") => prefix.to_string(),
+        (false, _) => format!("{prefix}.{path}"),
+    }
+}
+
+impl<'r, 'd> Run<'r, 'd> {
+    pub fn new(
+        params: &'r BTreeMap<String, Value>,
+        ctx: &'r Context<'d>,
+        view: &'r DocView<'d>,
+    ) -> Self {
+        Run {
+            params,
+            ctx,
+            view,
+            evidence: BTreeMap::new(),
+        }
+    }
+
+    /// Evaluates `clause` with paths relative to `scope`; `prefix` names the scope in messages
+    /// (empty at the document root, `lifecycle.rules[2]` inside a list).
+    pub fn clause(&mut self, clause: &Clause, scope: &Value, prefix: &str) -> Outcome {
+        match clause {
+            Clause::All(items) => all(items
+                .iter()
+                .map(|c| self.clause(c, scope, prefix))
+                .collect::<Vec<_>>()),
+            Clause::Any(items) => any(items
+                .iter()
+                .map(|c| self.clause(c, scope, prefix))
+                .collect::<Vec<_>>()),
+            Clause::Not(inner) => match self.clause(inner, scope, prefix) {
+                Outcome::Pass => Outcome::Fail(vec![format!(
+                    "expected not: {}",
+                    describe(inner, prefix, self.params)
+                )]),
+                Outcome::Fail(_) => Outcome::Pass,
+                error => error,
+            },
+            Clause::Check { path, ops } => {
+                let at_root = prefix.is_empty();
+                let lookup = self.lookup(scope, path, at_root);
+                let shown = full_path(prefix, path);
+                if at_root {
+                    let observed = match &lookup {
+                        Lookup::Found(v) => (*v).clone(),
+                        _ => Value::Null,
+                    };
+                    self.evidence.insert(shown.clone(), observed);
+                }
+                all(ops
+                    .iter()
+                    .map(|op| self.op(op, &lookup, &shown))
+                    .collect::<Vec<_>>())
+            }
+            Clause::SomeResource {
+                resource_type,
+                filter,
+            } => self.some_resource(resource_type, filter),
+        }
+    }
+
+    fn lookup<'v>(&self, scope: &'v Value, path: &str, at_root: bool) -> Lookup<'v> {
+        if path == "." {
+            return if scope.is_null() {
+                Lookup::Absent
+            } else {
+                Lookup::Found(scope)
+            };
+        }
+        let mut segments = path.split('.');
+        let first = segments.next().unwrap_or("");
+        if at_root && !TOP_LEVEL_FIELDS.contains(&first) {
+            if let Some(reason) = self.view.doc.errors.get(first) {
+                return Lookup::Errored(format!("`{first}` could not be collected: {reason}"));
+            }
+            if !self.view.doc.attributes.contains_key(first) {
+                return Lookup::Errored(format!(
+                    "`{first}` was not collected (absent from the resource document)"
+                ));
+            }
+        }
+        if at_root
+            && first == "tags"
+            && let Some(reason) = self.view.doc.errors.get("tags")
+        {
+            return Lookup::Errored(format!("`tags` could not be collected: {reason}"));
+        }
+        let mut value = match scope.get(first) {
+            Some(v) => v,
+            None => return Lookup::Absent,
+        };
+        for segment in segments {
+            value = match value.get(segment) {
+                Some(v) => v,
+                None => return Lookup::Absent,
+            };
+        }
+        if value.is_null() {
+            Lookup::Absent
+        } else {
+            Lookup::Found(value)
+        }
+    }
+
+    fn operand(&self, operand: &Operand) -> Result<Value, String> {
+        match operand {
+            Operand::Literal(v) => Ok(v.clone()),
+            Operand::Param(name) => self
+                .params
+                .get(name)
+                .cloned()
+                .ok_or_else(|| format!("parameter `{name}` has no value")),
+        }
+    }
+
+    fn op(&mut self, op: &Op, lookup: &Lookup, path: &str) -> Outcome {
+        let observed = match lookup {
+            Lookup::Errored(reason) => return Outcome::Error(vec![reason.clone()]),
+            Lookup::Found(v) => Some(*v),
+            Lookup::Absent => None,
+        };
+        let resolve = |run: &Self, operand: &Operand| run.operand(operand);
+        let is = |v: Option<&Value>| v.map(show).unwrap_or_else(|| "absent".to_string());
+        macro_rules! param {
+            ($operand:expr) => {
+                match resolve(self, $operand) {
+                    Ok(v) => v,
+                    Err(e) => return Outcome::Error(vec![e]),
+                }
+            };
+        }
+        match op {
+            Op::Equals(expected) => {
+                let expected = param!(expected);
+                check(observed.is_some_and(|v| loose_eq(v, &expected)), || {
+                    format!("{path} is {}, expected {}", is(observed), show(&expected))
+                })
+            }
+            Op::NotEquals(unwanted) => {
+                let unwanted = param!(unwanted);
+                check(!observed.is_some_and(|v| loose_eq(v, &unwanted)), || {
+                    format!("{path} is {}, expected anything else", show(&unwanted))
+                })
+            }
+            Op::Compare(cmp, bound) => {
+                let bound = param!(bound);
+                self.compare(observed, *cmp, &bound, path, "")
+            }
+            Op::In(list) | Op::NotIn(list) => {
+                let list = param!(list);
+                let items = list.as_array().cloned().unwrap_or_default();
+                let member = observed.is_some_and(|v| items.iter().any(|i| loose_eq(v, i)));
+                if matches!(op, Op::In(_)) {
+                    check(member, || {
+                        format!(
+                            "{path} is {}, expected one of {}",
+                            is(observed),
+                            show(&list)
+                        )
+                    })
+                } else {
+                    check(!member, || {
+                        format!(
+                            "{path} is {}, which is one of the disallowed {}",
+                            is(observed),
+                            show(&list)
+                        )
+                    })
+                }
+            }
+            Op::Contains(needle) => {
+                let needle = param!(needle);
+                let found = match observed {
+                    Some(Value::Array(items)) => items.iter().any(|i| loose_eq(i, &needle)),
+                    Some(Value::String(s)) => needle.as_str().is_some_and(|n| s.contains(n)),
+                    _ => false,
+                };
+                check(found, || {
+                    format!(
+                        "{path} ({}) does not contain {}",
+                        is(observed),
+                        show(&needle)
+                    )
+                })
+            }
+            Op::Matches(re) | Op::NotMatches(re) => {
+                let text = match observed {
+                    Some(Value::String(s)) => Some(s.as_str()),
+                    None => None,
+                    Some(other) => {
+                        return Outcome::Error(vec![format!(
+                            "{path} is {}, not a string",
+                            show(other)
+                        )]);
+                    }
+                };
+                let hit = text.is_some_and(|t| re.is_match(t));
+                if matches!(op, Op::Matches(_)) {
+                    check(hit, || {
+                        format!(
+                            "{path} is {}, expected to match /{}/",
+                            is(observed),
+                            re.as_str()
+                        )
+                    })
+                } else {
+                    check(!hit, || {
+                        format!(
+                            "{path} is {}, which matches /{}/",
+                            is(observed),
+                            re.as_str()
+                        )
+                    })
+                }
+            }
+            Op::Exists(wanted) => {
+                let present = observed.is_some();
+                check(present == *wanted, || {
+                    if *wanted {
+                        format!("{path} is absent")
+                    } else {
+                        format!("{path} is {}, expected it to be absent", is(observed))
+                    }
+                })
+            }
+            Op::AnyItem(inner) | Op::AllItems(inner) | Op::NoItem(inner) => {
+                let items = match observed {
+                    Some(Value::Array(items)) => items.as_slice(),
+                    None => &[],
+                    Some(other) => {
+                        return Outcome::Error(vec![format!(
+                            "{path} is {}, not a list",
+                            show(other)
+                        )]);
+                    }
+                };
+                self.quantify(op, inner, items, path)
+            }
+            Op::Count { filter, bounds } => {
+                let items = match observed {
+                    Some(Value::Array(items)) => items.as_slice(),
+                    None => &[],
+                    Some(other) => {
+                        return Outcome::Error(vec![format!(
+                            "{path} is {}, not a list",
+                            show(other)
+                        )]);
+                    }
+                };
+                let mut count = 0usize;
+                let mut errors = Vec::new();
+                for (i, item) in items.iter().enumerate() {
+                    match filter
+                        .as_deref()
+                        .map(|f| self.clause(f, item, &format!("{path}[{i}]")))
+                    {
+                        None | Some(Outcome::Pass) => count += 1,
+                        Some(Outcome::Fail(_)) => {}
+                        Some(Outcome::Error(r)) => errors.extend(r),
+                    }
+                }
+                let what = if filter.is_some() {
+                    "matching items"
+                } else {
+                    "items"
+                };
+                let counted = Value::from(count);
+                let mut outcomes = Vec::new();
+                for (cmp, bound) in bounds {
+                    let bound = param!(bound);
+                    outcomes.push(self.compare(
+                        Some(&counted),
+                        *cmp,
+                        &bound,
+                        &format!("{path} has"),
+                        what,
+                    ));
+                }
+                match all(outcomes) {
+                    // An undecidable item could change the count either way.
+                    Outcome::Pass | Outcome::Fail(_) if !errors.is_empty() => {
+                        Outcome::Error(errors)
+                    }
+                    outcome => outcome,
+                }
+            }
+            Op::AgeDays(bounds) => {
+                let Some(text) = observed.and_then(Value::as_str) else {
+                    return Outcome::Fail(vec![format!(
+                        "{path} is {}, expected a timestamp",
+                        is(observed)
+                    )]);
+                };
+                let Ok(at) = OffsetDateTime::parse(text, &Rfc3339) else {
+                    return Outcome::Error(vec![format!(
+                        "{path} is {text}, not an RFC 3339 timestamp"
+                    )]);
+                };
+                let age = Value::from((self.ctx.now - at).whole_days());
+                let mut outcomes = Vec::new();
+                for (cmp, bound) in bounds {
+                    let bound = param!(bound);
+                    outcomes.push(self.compare(
+                        Some(&age),
+                        *cmp,
+                        &bound,
+                        &format!("{path} ({text}) is"),
+                        "days old",
+                    ));
+                }
+                all(outcomes)
+            }
+            Op::References {
+                resource_type,
+                attribute,
+            } => {
+                let wanted: Vec<&Value> = match observed {
+                    Some(Value::Array(items)) => items.iter().collect(),
+                    Some(v) => vec![v],
+                    None => {
+                        return Outcome::Fail(vec![format!(
+                            "{path} is absent, expected a reference to a {resource_type}"
+                        )]);
+                    }
+                };
+                let candidates = self
+                    .ctx
+                    .by_type
+                    .get(resource_type.as_str())
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
+                let missing: Vec<String> = wanted
+                    .into_iter()
+                    .filter(|w| {
+                        !candidates.iter().any(|c| {
+                            lookup_plain(&c.root, attribute).is_some_and(|v| loose_eq(v, w))
+                        })
+                    })
+                    .map(show)
+                    .collect();
+                check(missing.is_empty(), || {
+                    format!(
+                        "{path}: {} matches no collected {resource_type} ({attribute})",
+                        missing.join(", ")
+                    )
+                })
+            }
+        }
+    }
+
+    fn compare(
+        &self,
+        observed: Option<&Value>,
+        cmp: Cmp,
+        bound: &Value,
+        subject: &str,
+        unit: &str,
+    ) -> Outcome {
+        let unit = if unit.is_empty() {
+            String::new()
+        } else {
+            format!(" {unit}")
+        };
+        let Some(observed) = observed else {
+            return Outcome::Fail(vec![format!(
+                "{subject} is absent, expected {} {}",
+                cmp.symbol(),
+                show(bound)
+            )]);
+        };
+        let (Some(left), Some(right)) = (observed.as_f64(), bound.as_f64()) else {
+            return Outcome::Error(vec![format!(
+                "cannot compare {subject} {} with {}",
+                show(observed),
+                show(bound)
+            )]);
+        };
+        let sep = if subject.ends_with(" is") || subject.ends_with(" has") {
+            " "
+        } else {
+            " is "
+        };
+        check(cmp.holds(left, right), || {
+            format!(
+                "{subject}{sep}{}{unit}, expected {} {}",
+                show(observed),
+                cmp.symbol(),
+                show(bound)
+            )
+        })
+    }
+
+    fn quantify(&mut self, op: &Op, inner: &Clause, items: &[Value], path: &str) -> Outcome {
+        let outcomes: Vec<(usize, Outcome)> = items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| (i, self.clause(inner, item, &format!("{path}[{i}]"))))
+            .collect();
+        let errors: Vec<String> = outcomes
+            .iter()
+            .filter_map(|(_, o)| {
+                if let Outcome::Error(r) = o {
+                    Some(r.clone())
+                } else {
+                    None
+                }
+            })
+            .flatten()
+            .collect();
+        match op {
+            Op::AnyItem(_) => {
+                if outcomes.iter().any(|(_, o)| *o == Outcome::Pass) {
+                    Outcome::Pass
+                } else if !errors.is_empty() {
+                    Outcome::Error(errors)
+                } else if items.is_empty() {
+                    Outcome::Fail(vec![format!(
+                        "{path} is empty, expected an item where {}",
+                        describe(inner, "", self.params)
+                    )])
+                } else {
+                    Outcome::Fail(vec![format!(
+                        "no item of {path} ({} items) has {}",
+                        items.len(),
+                        describe(inner, "", self.params)
+                    )])
+                }
+            }
+            Op::AllItems(_) => {
+                let fails: Vec<String> = outcomes
+                    .iter()
+                    .filter_map(|(_, o)| {
+                        if let Outcome::Fail(r) = o {
+                            Some(r.join("; "))
+                        } else {
+                            None
+                        }
+                    })
+                    .collect();
+                if !fails.is_empty() {
+                    Outcome::Fail(summarize(fails))
+                } else if !errors.is_empty() {
+                    Outcome::Error(errors)
+                } else {
+                    Outcome::Pass
+                }
+            }
+            _ => {
+                let hits: Vec<String> = outcomes
+                    .iter()
+                    .filter(|(_, o)| *o == Outcome::Pass)
+                    .map(|(i, _)| {
+                        format!(
+                            "{path}[{i}] is {}, expected no item with {}",
+                            show(&items[*i]),
+                            describe(inner, "", self.params)
+                        )
+                    })
+                    .collect();
+                if !hits.is_empty() {
+                    Outcome::Fail(summarize(hits))
+                } else if !errors.is_empty() {
+                    Outcome::Error(errors)
+                } else {
+                    Outcome::Pass
+                }
+            }
+        }
+    }
+
+    fn some_resource(&mut self, resource_type: &str, filter: &Clause) -> Outcome {
+        let ctx = self.ctx;
+        let account = &self.view.doc.account;
+        let candidates: Vec<&DocView> = ctx
+            .by_type
+            .get(resource_type)
+            .map(|views| views.iter().filter(|v| &v.doc.account == account).collect())
+            .unwrap_or_default();
+        let mut matched = Vec::new();
+        let mut errors = Vec::new();
+        for candidate in &candidates {
+            let mut run = Run::new(self.params, ctx, candidate);
+            match run.clause(filter, &candidate.root, "") {
+                Outcome::Pass => matched.push(Value::String(candidate.doc.arn.clone())),
+                Outcome::Fail(_) => {}
+                Outcome::Error(r) => {
+                    errors.extend(r.into_iter().map(|r| format!("{}: {r}", candidate.doc.arn)))
+                }
+            }
+        }
+        self.evidence.insert(
+            format!("some_resource({resource_type})"),
+            Value::Array(matched.clone()),
+        );
+        if !matched.is_empty() {
+            Outcome::Pass
+        } else if !errors.is_empty() {
+            Outcome::Error(errors)
+        } else {
+            Outcome::Fail(vec![format!(
+                "none of the {} {resource_type} resources in account {account} has {}",
+                candidates.len(),
+                describe(filter, "", self.params)
+            )])
+        }
+    }
+}
+
+fn summarize(mut reasons: Vec<String>) -> Vec<String> {
+    if reasons.len() > ITEMS_NAMED {
+        let more = reasons.len() - ITEMS_NAMED;
+        reasons.truncate(ITEMS_NAMED);
+        reasons.push(format!("... and {more} more"));
+    }
+    reasons
+}
+
+fn lookup_plain<'v>(root: &'v Value, path: &str) -> Option<&'v Value> {
+    path.split('.').try_fold(root, |v, segment| v.get(segment))
+}
+
+/// Equality that treats 7 and 7.0 as the same number.
+fn loose_eq(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        _ => a == b,
+    }
+}

@@ -1,0 +1,298 @@
+use predicates::prelude::*;
+use serde_json::json;
+
+use crate::{posture, write};
+
+fn inventory(resources: serde_json::Value) -> String {
+    json!({"format_version": 1, "collected_at": "2026-06-01T00:00:00Z", "accounts": [], "resources": resources}).to_string()
+}
+
+#[test]
+fn example_account_fails_with_exit_1() {
+    posture()
+        .args(["scan", "--inventory", "fixtures/example-account.json"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("acme-audit-legacy"))
+        .stdout(predicate::str::contains(
+            "object_lock.default_retention.mode is GOVERNANCE, expected COMPLIANCE",
+        ));
+}
+
+#[test]
+fn fail_on_raises_the_bar() {
+    // The example account has critical failures, so even --fail-on critical exits 1 ...
+    posture()
+        .args([
+            "scan",
+            "--inventory",
+            "fixtures/example-account.json",
+            "--fail-on",
+            "critical",
+        ])
+        .assert()
+        .code(1);
+    // ... but with only the medium log rule, --fail-on high ignores its failures.
+    posture()
+        .args([
+            "scan",
+            "--inventory",
+            "fixtures/example-account.json",
+            "--rules",
+            "rules/logs",
+            "--fail-on",
+            "high",
+        ])
+        .assert()
+        .code(0);
+    posture()
+        .args([
+            "scan",
+            "--inventory",
+            "fixtures/example-account.json",
+            "--rules",
+            "rules/logs",
+            "--fail-on",
+            "medium",
+        ])
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn compliant_inventory_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let inv = write(
+        dir.path(),
+        "inv.json",
+        &inventory(json!([
+            {"type": "aws.logs.log_group", "arn": "arn:aws:logs:us-east-1:1:log-group:a", "attributes": {"retention": {"never_expires": true}}}
+        ])),
+    );
+    posture()
+        .args(["scan", "--rules", "rules/logs", "--inventory"])
+        .arg(&inv)
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn only_errors_exit_3_and_are_never_counted_as_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let inv = write(
+        dir.path(),
+        "inv.json",
+        &inventory(json!([
+            {"type": "aws.logs.log_group", "arn": "arn:aws:logs:us-east-1:1:log-group:a", "errors": {"retention": "AccessDenied: logs:DescribeLogGroups"}},
+            {"type": "aws.logs.log_group", "arn": "arn:aws:logs:us-east-1:1:log-group:b", "attributes": {"retention": {"never_expires": false, "days": 400}}}
+        ])),
+    );
+    let report = dir.path().join("report.json");
+    posture()
+        .args([
+            "scan",
+            "--rules",
+            "rules/logs",
+            "--format",
+            "json",
+            "--output",
+        ])
+        .arg(&report)
+        .arg("--inventory")
+        .arg(&inv)
+        .assert()
+        .code(3);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(
+        report["summary"]["findings"],
+        json!({"pass": 1, "fail": 0, "error": 1})
+    );
+    assert_eq!(report["rules"][0]["outcome"], "ERROR");
+    assert_eq!(report["findings"][0]["status"], "ERROR");
+    assert_eq!(
+        report["findings"][0]["reasons"][0],
+        "`retention` could not be collected: AccessDenied: logs:DescribeLogGroups"
+    );
+}
+
+#[test]
+fn bad_rule_file_exits_2() {
+    posture()
+        .args(["rules", "validate", "tests/data/bad-rules"])
+        .assert()
+        .code(2);
+    posture()
+        .args([
+            "scan",
+            "--rules",
+            "tests/data/bad-rules",
+            "--inventory",
+            "fixtures/example-account.json",
+        ])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn malformed_inventory_exits_2_with_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let inv = write(
+        dir.path(),
+        "inv.json",
+        "{\"format_version\": 1,\n \"resources\": [ {\"type\": ",
+    );
+    posture()
+        .args(["scan", "--inventory"])
+        .arg(&inv)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("invalid inventory"))
+        .stderr(predicate::str::contains("line 2"));
+    let wrong = write(
+        dir.path(),
+        "wrong.json",
+        &inventory(json!([{"type": "aws.s3.buckt", "arn": "x"}])),
+    );
+    posture()
+        .args(["scan", "--inventory"])
+        .arg(&wrong)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "unknown type `aws.s3.buckt`; did you mean `aws.s3.bucket`?",
+        ));
+    let unknown_field = write(
+        dir.path(),
+        "field.json",
+        &inventory(json!([{"type": "aws.s3.bucket", "arn": "x", "atributes": {}}])),
+    );
+    posture()
+        .args(["scan", "--inventory"])
+        .arg(&unknown_field)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("atributes"));
+}
+
+#[test]
+fn bad_invocations_exit_2() {
+    posture()
+        .args(["scan", "--fail-on", "severe"])
+        .assert()
+        .code(2);
+    posture().args(["no-such-command"]).assert().code(2);
+    posture()
+        .args([
+            "scan",
+            "--inventory",
+            "fixtures/example-account.json",
+            "--param",
+            "no-such-rule.x=1",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "no loaded rule has id `no-such-rule`",
+        ));
+    posture()
+        .args([
+            "scan",
+            "--inventory",
+            "fixtures/example-account.json",
+            "--param",
+            "logs-group-min-retention.min_days=long",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("must be a number"));
+    posture()
+        .args(["scan", "--inventory", "does-not-exist.json"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn param_override_changes_the_verdict() {
+    posture()
+        .args([
+            "scan",
+            "--rules",
+            "rules/logs",
+            "--inventory",
+            "fixtures/example-account.json",
+        ])
+        .args(["--param", "logs-group-min-retention.min_days=7"])
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn config_file_sets_params_and_unknown_keys_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write(
+        dir.path(),
+        "posture.toml",
+        "fail_on = \"low\"\n[params.logs-group-min-retention]\nmin_days = 7\n",
+    );
+    posture()
+        .args([
+            "scan",
+            "--rules",
+            "rules/logs",
+            "--inventory",
+            "fixtures/example-account.json",
+            "--config",
+        ])
+        .arg(&config)
+        .assert()
+        .code(0);
+    let bad = write(dir.path(), "bad.toml", "fail_on = \"low\"\nfial_on = 1\n");
+    posture()
+        .args([
+            "scan",
+            "--inventory",
+            "fixtures/example-account.json",
+            "--config",
+        ])
+        .arg(&bad)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("unknown field `fial_on`"))
+        .stderr(predicate::str::contains("line 2"));
+}
+
+#[test]
+fn help_documents_exit_codes() {
+    posture()
+        .args(["scan", "--help"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "3  no such FAIL, but some checks could not be decided (ERROR)",
+        ));
+}
+
+#[test]
+fn framework_filter_keeps_mapped_rules_only() {
+    let out = posture()
+        .args([
+            "scan",
+            "--inventory",
+            "fixtures/example-account.json",
+            "--framework",
+            "cis-aws-v3",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ids: Vec<&str> = report["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["iam-policy-no-admin", "logs-group-min-retention"]);
+}

@@ -1,0 +1,97 @@
+//! The JSON report: its content on the example account, and reproducibility.
+
+use serde_json::Value;
+
+fn json_report(extra: &[&str]) -> Value {
+    let out = crate::posture()
+        .args([
+            "scan",
+            "--inventory",
+            "fixtures/example-account.json",
+            "--format",
+            "json",
+        ])
+        .args(extra)
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("stdout is the JSON report")
+}
+
+#[test]
+fn report_on_the_example_account() {
+    let report = json_report(&[]);
+    insta::assert_json_snapshot!(report, {
+        ".started_at" => "[time]",
+        ".finished_at" => "[time]",
+        ".tool.version" => "[version]",
+    });
+}
+
+#[test]
+fn report_is_byte_identical_across_runs_apart_from_times() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut texts = Vec::new();
+    for name in ["a.json", "b.json"] {
+        let path = dir.path().join(name);
+        crate::posture()
+            .args([
+                "scan",
+                "--inventory",
+                "fixtures/example-account.json",
+                "--format",
+                "json",
+                "--include-pass",
+                "--output",
+            ])
+            .arg(&path)
+            .assert()
+            .code(1);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let strip = |t: &str| {
+            t.lines()
+                .filter(|l| !l.contains("\"started_at\"") && !l.contains("\"finished_at\""))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        texts.push(strip(&text));
+    }
+    assert_eq!(texts[0], texts[1]);
+    assert!(
+        texts[0].contains("\"status\": \"PASS\""),
+        "--include-pass carries passing findings"
+    );
+}
+
+#[test]
+fn report_records_rule_digests_and_evidence() {
+    let report = json_report(&[]);
+    let files = report["rule_files"].as_array().unwrap();
+    assert_eq!(files.len(), 5);
+    for f in files {
+        let path = crate::root().join(f["path"].as_str().unwrap());
+        let bytes = std::fs::read(path).unwrap();
+        use sha2::Digest;
+        assert_eq!(f["sha256"], hex::encode(sha2::Sha256::digest(&bytes)));
+    }
+    let legacy = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            f["rule_id"] == "s3-audit-bucket-object-lock"
+                && f["resource"]["name"] == "acme-audit-legacy"
+        })
+        .expect("legacy audit bucket fails");
+    assert_eq!(
+        legacy["evidence"]["object_lock.default_retention.mode"],
+        "GOVERNANCE"
+    );
+    assert_eq!(legacy["evidence"]["tags.DataClassification"], "audit");
+    assert_eq!(legacy["rule_version"], 1);
+}

@@ -1,0 +1,103 @@
+//! The bundled rule pack validates, and every rule's tests file passes.
+
+use std::path::PathBuf;
+
+use posture::catalog::Catalog;
+
+#[test]
+fn every_rule_has_passing_tests() {
+    let rules_dir = crate::root().join("rules");
+    let set = posture::rules::load(&[rules_dir.clone()], Catalog::builtin())
+        .expect("readable")
+        .expect("valid rules");
+    let run = posture::ruletest::run(&[rules_dir], &set).expect("tests files load");
+    assert!(
+        run.failures.is_empty(),
+        "failing rule tests: {:#?}",
+        run.failures
+    );
+    assert!(
+        run.untested_rules.is_empty(),
+        "rules without tests: {:?}",
+        run.untested_rules
+    );
+    assert!(
+        run.cases >= set.rules.len() * 3,
+        "expected at least 3 cases per rule, got {}",
+        run.cases
+    );
+}
+
+#[test]
+fn rules_test_command_reports_a_broken_expectation() {
+    let dir = tempfile::tempdir().unwrap();
+    let rule =
+        std::fs::read_to_string(crate::root().join("rules/logs/logs-group-min-retention.yaml"))
+            .unwrap();
+    crate::write(dir.path(), "logs-group-min-retention.yaml", &rule);
+    crate::write(
+        dir.path(),
+        "logs-group-min-retention.tests.yaml",
+        "cases:\n  - name: wrong on purpose\n    expect: PASS\n    resource: { attributes: { retention: { never_expires: false, days: 1 } } }\n",
+    );
+    crate::posture()
+        .args(["rules", "test"])
+        .arg(dir.path())
+        .assert()
+        .code(1)
+        .stdout(predicates::str::contains("wrong on purpose"))
+        .stdout(predicates::str::contains("expected PASS, got FAIL"));
+    let _ = PathBuf::new();
+}
+
+#[test]
+fn explain_prints_rule_documentation() {
+    crate::posture()
+        .args(["explain", "s3-audit-bucket-object-lock"])
+        .assert()
+        .code(0)
+        .stdout(predicates::str::contains("min_retention_days = 2555"))
+        .stdout(predicates::str::contains("fsbp: S3.15"))
+        .stdout(predicates::str::contains("Remediation:"));
+    crate::posture()
+        .args(["explain", "s3-audit-bucket-objectlock"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("did you mean"));
+}
+
+#[test]
+fn catalog_command_lists_types_and_attributes() {
+    crate::posture()
+        .args(["catalog", "aws.s3.bucket"])
+        .assert()
+        .code(0)
+        .stdout(predicates::str::contains(
+            "object_lock.default_retention.days: integer (days)",
+        ))
+        .stdout(predicates::str::contains(
+            "s3:GetBucketObjectLockConfiguration",
+        ));
+    crate::posture()
+        .arg("catalog")
+        .assert()
+        .code(0)
+        .stdout(predicates::str::contains("aws.secretsmanager.secret"));
+}
+
+#[test]
+fn readme_rule_list_matches_the_rule_files() {
+    let readme = std::fs::read_to_string(crate::root().join("README.md")).unwrap();
+    let start = readme.find("<!-- rules:begin -->\n").expect("begin marker")
+        + "<!-- rules:begin -->\n".len();
+    let end = readme.find("<!-- rules:end -->").expect("end marker");
+    let out = crate::posture()
+        .args(["rules", "list", "--markdown"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        readme[start..end].trim(),
+        String::from_utf8(out.stdout).unwrap().trim(),
+        "README rule list is stale: paste `posture rules list --markdown` between the markers"
+    );
+}
