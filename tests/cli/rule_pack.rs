@@ -101,3 +101,28 @@ fn readme_rule_list_matches_the_rule_files() {
         "README rule list is stale: paste `posture rules list --markdown` between the markers"
     );
 }
+
+/// The example account's IAM facts are what the analyzer derives from its statements, so the
+/// fixture cannot teach the rules something the collector would never produce.
+#[test]
+fn example_account_iam_facts_match_the_analyzer() {
+    let text =
+        std::fs::read_to_string(crate::root().join("fixtures/example-account.json")).unwrap();
+    let inventory = posture::inventory::Inventory::from_json(&text).unwrap();
+    let mut checked = 0;
+    for doc in inventory
+        .resources
+        .iter()
+        .filter(|d| d.resource_type == "aws.iam.policy")
+    {
+        let statements = doc.attributes["policy"]["statements"].as_array().unwrap();
+        assert_eq!(
+            posture::iam_policy::analysis_of(statements),
+            doc.attributes["analysis"],
+            "{}",
+            doc.arn
+        );
+        checked += 1;
+    }
+    assert!(checked >= 4);
+}
