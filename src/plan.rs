@@ -3,6 +3,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::catalog::Catalog;
+use crate::inventory::TOP_LEVEL_FIELDS;
+use crate::rules::{Clause, Op, RuleSet};
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
     /// Resource type -> attribute groups (including `tags`) the rules read.
@@ -25,5 +29,172 @@ impl Plan {
         if let Some(group) = group {
             groups.insert(group.to_string());
         }
+    }
+
+    /// Every type and group the rules read, including types they refer to.
+    pub fn from_rules(rules: &RuleSet) -> Plan {
+        let mut plan = Plan::default();
+        for rule in &rules.rules {
+            plan.add(&rule.resource_type, None);
+            if let Some(selector) = &rule.selector {
+                plan.add_clause(&rule.resource_type, selector);
+            }
+            plan.add_clause(&rule.resource_type, &rule.assertion);
+        }
+        plan
+    }
+
+    /// Everything the catalog knows (for `posture snapshot` without rules).
+    pub fn everything(catalog: &Catalog) -> Plan {
+        let mut plan = Plan::default();
+        for ty in catalog.types.values() {
+            plan.add(&ty.name, None);
+            for (group, _) in ty.groups() {
+                plan.add(&ty.name, Some(group));
+            }
+        }
+        plan
+    }
+
+    fn add_path(&mut self, resource_type: &str, path: &str) {
+        let first = path.split('.').next().unwrap_or(path);
+        if first == "tags" || !TOP_LEVEL_FIELDS.contains(&first) {
+            self.add(resource_type, Some(first));
+        } else {
+            self.add(resource_type, None);
+        }
+    }
+
+    /// Records the groups a clause reads at the document root of `resource_type`. Paths inside
+    /// quantifiers are relative to list items, which belong to the group of the list itself.
+    fn add_clause(&mut self, resource_type: &str, clause: &Clause) {
+        match clause {
+            Clause::All(items) | Clause::Any(items) => {
+                items.iter().for_each(|c| self.add_clause(resource_type, c))
+            }
+            Clause::Not(inner) => self.add_clause(resource_type, inner),
+            Clause::Check { path, ops } => {
+                self.add_path(resource_type, path);
+                for op in ops {
+                    self.add_op_targets(op);
+                }
+            }
+            Clause::SomeResource {
+                resource_type: other,
+                filter,
+            } => {
+                self.add(other, None);
+                self.add_clause(other, filter);
+            }
+        }
+    }
+
+    /// References and nested quantifiers can name other resource types.
+    fn add_op_targets(&mut self, op: &Op) {
+        match op {
+            Op::References {
+                resource_type,
+                attribute,
+            } => self.add_path(resource_type, attribute),
+            Op::AnyItem(inner) | Op::AllItems(inner) | Op::NoItem(inner) => self.add_nested(inner),
+            Op::Count {
+                filter: Some(inner),
+                ..
+            } => self.add_nested(inner),
+            _ => {}
+        }
+    }
+
+    fn add_nested(&mut self, clause: &Clause) {
+        match clause {
+            Clause::All(items) | Clause::Any(items) => {
+                items.iter().for_each(|c| self.add_nested(c))
+            }
+            Clause::Not(inner) => self.add_nested(inner),
+            Clause::Check { ops, .. } => ops.iter().for_each(|op| self.add_op_targets(op)),
+            Clause::SomeResource {
+                resource_type,
+                filter,
+            } => {
+                self.add(resource_type, None);
+                self.add_clause(resource_type, filter);
+            }
+        }
+    }
+
+    /// The IAM actions a scan with this plan calls, for a least-privilege policy.
+    pub fn iam_actions(&self, catalog: &Catalog) -> BTreeSet<String> {
+        let mut actions = BTreeSet::from(["sts:GetCallerIdentity".to_string()]);
+        for (type_name, groups) in &self.groups {
+            let Some(ty) = catalog.get(type_name) else {
+                continue;
+            };
+            actions.extend(ty.list_actions.iter().cloned());
+            for (group, field) in ty.groups() {
+                if groups.contains(group) {
+                    actions.extend(field.api.iter().cloned());
+                }
+            }
+        }
+        actions
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn plan_of(text: &str) -> Plan {
+        let rules =
+            crate::rules::parse_str(Path::new("t.yaml"), text, Catalog::builtin()).expect("valid");
+        Plan::from_rules(&RuleSet {
+            rules,
+            ..RuleSet::default()
+        })
+    }
+
+    const HEAD: &str = "id: t\ntitle: t\nseverity: low\nrationale: r\nremediation: r\n";
+
+    #[test]
+    fn only_the_groups_rules_read() {
+        let plan = plan_of(&format!(
+            "{HEAD}resource: aws.s3.bucket\nwhere: {{ tags.DataClassification: {{ equals: audit }} }}\nassert: {{ object_lock.default_retention.days: {{ gte: 1 }} }}\n"
+        ));
+        assert_eq!(plan.groups.len(), 1);
+        assert_eq!(
+            plan.groups["aws.s3.bucket"],
+            BTreeSet::from(["object_lock".to_string(), "tags".to_string()])
+        );
+        assert!(!plan.wants("aws.s3.bucket", "encryption"));
+    }
+
+    #[test]
+    fn references_and_some_resource_add_their_types() {
+        let plan = plan_of(&format!(
+            "{HEAD}resource: aws.events.rule\nassert: {{ targets.items: {{ all: {{ arn: {{ references: {{ type: aws.lambda.function }} }} }} }} }}\n"
+        ));
+        assert!(plan.wants("aws.events.rule", "targets"));
+        assert!(plan.wants_type("aws.lambda.function"));
+        assert!(
+            plan.groups["aws.lambda.function"].is_empty(),
+            "an ARN needs only the listing"
+        );
+        let plan = plan_of(&format!(
+            "{HEAD}resource: aws.account\nassert: {{ some_resource: {{ type: aws.cloudtrail.trail, where: {{ status.is_logging: {{ equals: true }} }} }} }}\n"
+        ));
+        assert!(plan.wants("aws.cloudtrail.trail", "status"));
+        assert!(!plan.wants("aws.cloudtrail.trail", "configuration"));
+    }
+
+    #[test]
+    fn iam_only_plan_needs_no_s3_action() {
+        let plan = plan_of(&format!(
+            "{HEAD}resource: aws.iam.policy\nassert: {{ analysis.allows_admin: {{ equals: false }} }}\n"
+        ));
+        let actions = plan.iam_actions(Catalog::builtin());
+        assert!(actions.contains("iam:GetPolicyVersion"));
+        assert!(actions.iter().all(|a| !a.starts_with("s3:")), "{actions:?}");
     }
 }
