@@ -58,6 +58,9 @@ impl Plan {
 
     fn add_path(&mut self, resource_type: &str, path: &str) {
         let first = path.split('.').next().unwrap_or(path);
+        if first == "$params" {
+            return;
+        }
         if first == "tags" || !TOP_LEVEL_FIELDS.contains(&first) {
             self.add(resource_type, Some(first));
         } else {
@@ -93,9 +96,17 @@ impl Plan {
     fn add_op_targets(&mut self, op: &Op) {
         match op {
             Op::References {
-                resource_type,
+                resource_types,
                 attribute,
-            } => self.add_path(resource_type, attribute),
+                filter,
+            } => {
+                for resource_type in resource_types {
+                    self.add_path(resource_type, attribute);
+                    if let Some(filter) = filter {
+                        self.add_clause(resource_type, filter);
+                    }
+                }
+            }
             Op::AnyItem(inner) | Op::AllItems(inner) | Op::NoItem(inner) => self.add_nested(inner),
             Op::Count {
                 filter: Some(inner),

@@ -70,7 +70,7 @@ pub struct Field {
 }
 
 impl Field {
-    fn leaf(ty: FieldType, description: &str) -> Self {
+    pub fn leaf(ty: FieldType, description: &str) -> Self {
         Field {
             ty,
             description: description.to_string(),

@@ -142,13 +142,19 @@ impl<'r, 'd> Run<'r, 'd> {
         }
     }
 
-    fn lookup<'v>(&self, scope: &'v Value, path: &str, at_root: bool) -> Lookup<'v> {
+    fn lookup<'v>(&self, scope: &'v Value, path: &str, at_root: bool) -> Lookup<'v>
+    where
+        'r: 'v,
+    {
         if path == "." {
             return if scope.is_null() {
                 Lookup::Absent
             } else {
                 Lookup::Found(scope)
             };
+        }
+        if let Some(name) = path.strip_prefix("$params.") {
+            return self.params.get(name).map_or(Lookup::Absent, Lookup::Found);
         }
         let mut segments = path.split('.');
         let first = segments.next().unwrap_or("");
@@ -394,40 +400,127 @@ impl<'r, 'd> Run<'r, 'd> {
                 all(outcomes)
             }
             Op::References {
-                resource_type,
+                resource_types,
                 attribute,
-            } => {
-                let wanted: Vec<&Value> = match observed {
-                    Some(Value::Array(items)) => items.iter().collect(),
-                    Some(v) => vec![v],
-                    None => {
-                        return Outcome::Fail(vec![format!(
-                            "{path} is absent, expected a reference to a {resource_type}"
-                        )]);
-                    }
-                };
-                let candidates = self
-                    .ctx
-                    .by_type
-                    .get(resource_type.as_str())
+                filter,
+            } => self.references(observed, path, resource_types, attribute, filter.as_deref()),
+            Op::HasKeys(keys) => {
+                let keys = param!(keys);
+                let missing: Vec<String> = keys
+                    .as_array()
                     .map(Vec::as_slice)
-                    .unwrap_or_default();
-                let missing: Vec<String> = wanted
-                    .into_iter()
-                    .filter(|w| {
-                        !candidates.iter().any(|c| {
-                            lookup_plain(&c.root, attribute).is_some_and(|v| loose_eq(v, w))
-                        })
+                    .unwrap_or_default()
+                    .iter()
+                    .filter(|k| {
+                        !observed
+                            .and_then(|o| o.as_object())
+                            .is_some_and(|m| k.as_str().is_some_and(|k| m.contains_key(k)))
                     })
                     .map(show)
                     .collect();
                 check(missing.is_empty(), || {
-                    format!(
-                        "{path}: {} matches no collected {resource_type} ({attribute})",
-                        missing.join(", ")
-                    )
+                    format!("{path} lacks {}", missing.join(", "))
                 })
             }
+            Op::Deprecation {
+                schedule,
+                warn_days,
+            } => {
+                let warn_days = param!(warn_days);
+                let Some(key) = observed.and_then(Value::as_str) else {
+                    return Outcome::Fail(vec![format!(
+                        "{path} is {}, expected a value listed in {}",
+                        is(observed),
+                        schedule.file
+                    )]);
+                };
+                let Some(date) = schedule.dates.get(key) else {
+                    return Outcome::Error(vec![format!(
+                        "{path} {key} is not in {}; add it to the schedule to judge it",
+                        schedule.file
+                    )]);
+                };
+                let Some(date) = date else {
+                    return Outcome::Pass;
+                };
+                let today = self.ctx.now.date();
+                let window = warn_days.as_f64().unwrap_or(0.0) as i64;
+                if *date <= today {
+                    Outcome::Fail(vec![format!("{path} {key} was deprecated on {date}")])
+                } else if (*date - today).whole_days() <= window {
+                    Outcome::Fail(vec![format!(
+                        "{path} {key} is deprecated on {date}, within the {window}-day warning window"
+                    )])
+                } else {
+                    Outcome::Pass
+                }
+            }
+        }
+    }
+
+    fn references(
+        &mut self,
+        observed: Option<&Value>,
+        path: &str,
+        resource_types: &[String],
+        attribute: &str,
+        filter: Option<&Clause>,
+    ) -> Outcome {
+        let kinds = resource_types.join(" or ");
+        let wanted: Vec<&Value> = match observed {
+            Some(Value::Array(items)) => items.iter().collect(),
+            Some(v) => vec![v],
+            None => {
+                return Outcome::Fail(vec![format!(
+                    "{path} is absent, expected a reference to a {kinds}"
+                )]);
+            }
+        };
+        let ctx = self.ctx;
+        let mut reasons = Vec::new();
+        let mut errors = Vec::new();
+        for w in wanted {
+            let matches: Vec<&DocView> = resource_types
+                .iter()
+                .flat_map(|t| {
+                    ctx.by_type
+                        .get(t.as_str())
+                        .map(Vec::as_slice)
+                        .unwrap_or_default()
+                })
+                .filter(|c| lookup_plain(&c.root, attribute).is_some_and(|v| loose_eq(v, w)))
+                .collect();
+            if matches.is_empty() {
+                reasons.push(format!(
+                    "{path}: {} matches no collected {kinds} ({attribute})",
+                    show(w)
+                ));
+                continue;
+            }
+            let Some(filter) = filter else { continue };
+            let mut outcomes = Vec::new();
+            for candidate in matches {
+                let mut run = Run::new(self.params, ctx, candidate);
+                outcomes.push(run.clause(filter, &candidate.root, ""));
+            }
+            match any(outcomes) {
+                Outcome::Pass => {}
+                Outcome::Fail(_) => reasons.push(format!(
+                    "{path}: {} does not have {}",
+                    show(w),
+                    describe(filter, "", self.params)
+                )),
+                Outcome::Error(r) => {
+                    errors.extend(r.into_iter().map(|r| format!("{}: {r}", show(w))))
+                }
+            }
+        }
+        if !reasons.is_empty() {
+            Outcome::Fail(reasons)
+        } else if !errors.is_empty() {
+            Outcome::Error(errors)
+        } else {
+            Outcome::Pass
         }
     }
 

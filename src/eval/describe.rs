@@ -90,9 +90,30 @@ fn describe_op(op: &Op, params: &Params) -> String {
             format!("is {} days old", bounds.join(" and "))
         }
         Op::References {
-            resource_type,
+            resource_types,
             attribute,
-        } => format!("refers to an existing {resource_type} ({attribute})"),
+            filter,
+        } => {
+            let kinds = resource_types.join(" or ");
+            match filter {
+                Some(f) => format!(
+                    "refers to a {kinds} ({attribute}) with {}",
+                    describe(f, "", params)
+                ),
+                None => format!("refers to an existing {kinds} ({attribute})"),
+            }
+        }
+        Op::HasKeys(keys) => format!("has keys {}", v(keys)),
+        Op::Deprecation {
+            schedule,
+            warn_days,
+        } => {
+            format!(
+                "is not deprecated within {} days per {}",
+                v(warn_days),
+                schedule.file
+            )
+        }
     }
 }
 

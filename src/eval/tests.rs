@@ -412,3 +412,112 @@ fn evidence_records_every_path_read() {
         vec!["object_lock.default_retention.mode is absent, expected COMPLIANCE"]
     );
 }
+
+#[test]
+fn has_keys_on_tags() {
+    let rule = "assert: { tags: { has_keys: [DataClassification, Owner] } }";
+    assert_eq!(
+        verdict(
+            BUCKET,
+            rule,
+            json!({"tags": {"DataClassification": "a", "Owner": "b"}})
+        ),
+        Status::Pass
+    );
+    let (status, reasons) = verdict_with(BUCKET, rule, json!({"tags": {"Owner": "b"}}), vec![]);
+    assert_eq!(status, Status::Fail);
+    assert_eq!(reasons, vec!["tags lacks DataClassification"]);
+}
+
+#[test]
+fn checks_on_parameters() {
+    let rule = "params: { strict: false }\nassert: { any: [ { $params.strict: { equals: false } }, { encryption.algorithm: { equals: 'aws:kms' } } ] }";
+    assert_eq!(verdict(BUCKET, rule, enc("AES256")), Status::Pass);
+    let strict = "params: { strict: true }\nassert: { any: [ { $params.strict: { equals: false } }, { encryption.algorithm: { equals: 'aws:kms' } } ] }";
+    assert_eq!(verdict(BUCKET, strict, enc("AES256")), Status::Fail);
+    assert_eq!(verdict(BUCKET, strict, enc("aws:kms")), Status::Pass);
+}
+
+#[test]
+fn references_with_a_filter_and_several_types() {
+    let rule = "assert: { configuration.role_arn: { references: { type: aws.iam.role, where: { policies.attached_policy_arns: { count: { equals: 0 } } } } } }";
+    let f = json!({"attributes": {"configuration": {"role_arn": "arn:role"}}});
+    let role = |attached: Value| {
+        doc(
+            "aws.iam.role",
+            "arn:role",
+            json!({"attributes": {"policies": {"attached_policy_arns": attached}}}),
+        )
+    };
+    assert_eq!(
+        verdict_with(
+            "aws.lambda.function",
+            rule,
+            f.clone(),
+            vec![role(json!([]))]
+        )
+        .0,
+        Status::Pass
+    );
+    assert_eq!(
+        verdict_with(
+            "aws.lambda.function",
+            rule,
+            f.clone(),
+            vec![role(json!(["p"]))]
+        )
+        .0,
+        Status::Fail
+    );
+    let errored = doc(
+        "aws.iam.role",
+        "arn:role",
+        json!({"errors": {"policies": "AccessDenied"}}),
+    );
+    assert_eq!(
+        verdict_with("aws.lambda.function", rule, f, vec![errored]).0,
+        Status::Error
+    );
+    let multi = "assert: { targets.items: { all: { arn: { references: { type: [aws.lambda.function, aws.sfn.state_machine] } } } } }";
+    let rule_doc =
+        json!({"attributes": {"targets": {"items": [{"arn": "arn:sm"}, {"arn": "arn:fn"}]}}});
+    let both = vec![
+        doc("aws.sfn.state_machine", "arn:sm", json!({})),
+        doc("aws.lambda.function", "arn:fn", json!({})),
+    ];
+    assert_eq!(
+        verdict_with("aws.events.rule", multi, rule_doc.clone(), both).0,
+        Status::Pass
+    );
+    let one = vec![doc("aws.sfn.state_machine", "arn:sm", json!({}))];
+    assert_eq!(
+        verdict_with("aws.events.rule", multi, rule_doc, one).0,
+        Status::Fail
+    );
+}
+
+#[test]
+fn deprecation_schedule_against_the_clock() {
+    // The clock of verdict_with is 2026-06-01.
+    let rule = "assert: { configuration.runtime: { deprecation: { schedule: rules/lambda/runtimes.data.yaml, warn_days: 45 } } }";
+    let f = |rt: &str| json!({"attributes": {"configuration": {"runtime": rt}}});
+    assert_eq!(
+        verdict("aws.lambda.function", rule, f("python3.13")),
+        Status::Pass
+    );
+    assert_eq!(
+        verdict("aws.lambda.function", rule, f("python3.8")),
+        Status::Fail
+    );
+    // python3.10 is deprecated on 2026-06-30: inside a 45-day window from 2026-06-01.
+    let (status, reasons) = verdict_with("aws.lambda.function", rule, f("python3.10"), vec![]);
+    assert_eq!(status, Status::Fail);
+    assert!(
+        reasons[0].contains("within the 45-day warning window"),
+        "{reasons:?}"
+    );
+    assert_eq!(
+        verdict("aws.lambda.function", rule, f("brainfuck1.0")),
+        Status::Error
+    );
+}

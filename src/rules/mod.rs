@@ -11,7 +11,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 pub use diagnostic::Diagnostic;
-pub use model::{Clause, Cmp, Op, Operand, Rule, RuleFile, RuleSet, Severity};
+pub use model::{Clause, Cmp, Op, Operand, Rule, RuleFile, RuleSet, Schedule, Severity};
 pub use parse::{FRAMEWORKS, fits, json_kind};
 
 use crate::catalog::Catalog;
@@ -110,9 +110,20 @@ pub fn load(paths: &[PathBuf], catalog: &Catalog) -> anyhow::Result<Result<RuleS
                 continue;
             }
         };
-        let (rules, diags) = parse::parse_file(&file, &text, catalog);
-        errors.diagnostics.extend(diags);
-        for (rule, pos) in rules {
+        let parsed = parse::parse_file(&file, &text, catalog);
+        errors.diagnostics.extend(parsed.diagnostics);
+        for data_file in parsed.data_files {
+            if let Ok(bytes) = std::fs::read(&data_file) {
+                let digest = RuleFile {
+                    path: data_file.display().to_string(),
+                    sha256: hex::encode(Sha256::digest(&bytes)),
+                };
+                if !set.files.contains(&digest) {
+                    set.files.push(digest);
+                }
+            }
+        }
+        for (rule, pos) in parsed.rules {
             if let Some((other, line)) = first_seen.get(&rule.id) {
                 errors.diagnostics.push(Diagnostic::new(
                     &file,
@@ -139,18 +150,19 @@ pub fn load(paths: &[PathBuf], catalog: &Catalog) -> anyhow::Result<Result<RuleS
         return Ok(Err(errors));
     }
     set.rules.sort_by(|a, b| a.id.cmp(&b.id));
+    set.files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Ok(set))
 }
 
 /// Validates one rule file's text (for tests and editors); `path` only names it in errors.
 pub fn parse_str(path: &Path, text: &str, catalog: &Catalog) -> Result<Vec<Rule>, RuleErrors> {
-    let (rules, diagnostics) = parse::parse_file(path, text, catalog);
-    if diagnostics.is_empty() {
-        Ok(rules.into_iter().map(|(rule, _)| rule).collect())
+    let parsed = parse::parse_file(path, text, catalog);
+    if parsed.diagnostics.is_empty() {
+        Ok(parsed.rules.into_iter().map(|(rule, _)| rule).collect())
     } else {
         let sources = BTreeMap::from([(path.to_path_buf(), text.to_string())]);
         Err(RuleErrors {
-            diagnostics,
+            diagnostics: parsed.diagnostics,
             sources,
         })
     }

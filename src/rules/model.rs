@@ -115,12 +115,28 @@ pub enum Op {
     },
     /// Days since an RFC 3339 timestamp, at the evaluation's clock.
     AgeDays(Vec<(Cmp, Operand)>),
-    /// The value (or each value of a list) equals `attribute` of some collected resource of
-    /// `resource_type`.
+    /// The value (or each value of a list) equals `attribute` of some collected resource of one
+    /// of `resource_types` that satisfies `filter` (when given).
     References {
-        resource_type: String,
+        resource_types: Vec<String>,
         attribute: String,
+        filter: Option<Box<Clause>>,
     },
+    /// A map (tags) has every key of the list.
+    HasKeys(Operand),
+    /// The value is a key of a dated schedule (a data file next to the rule); FAIL once its date
+    /// is within `warn_days` of the evaluation clock, ERROR when the key is not in the schedule.
+    Deprecation {
+        schedule: std::sync::Arc<Schedule>,
+        warn_days: Operand,
+    },
+}
+
+/// A dated table loaded from a `*.data.yaml` file: key -> date (None: no date announced).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schedule {
+    pub file: String,
+    pub dates: BTreeMap<String, Option<time::Date>>,
 }
 
 #[derive(Debug, Clone)]

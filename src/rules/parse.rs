@@ -2,12 +2,12 @@
 //! (unknown keys, unknown types and paths, bad operators, wrong value types) with positions.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
 use super::diagnostic::Diagnostic;
-use super::model::{Clause, Cmp, Op, Operand, Rule, Severity};
+use super::model::{Clause, Cmp, Op, Operand, Rule, Schedule, Severity};
 use crate::catalog::{self, Catalog, Field, FieldType};
 use crate::yaml::{Kind, Node};
 
@@ -43,6 +43,8 @@ const OPS: &[&str] = &[
     "count",
     "age_days",
     "references",
+    "has_keys",
+    "deprecation",
 ];
 const COMPARISONS: &[&str] = &["gt", "gte", "lt", "lte", "equals"];
 
@@ -64,6 +66,15 @@ struct Ctx<'a> {
     catalog: &'a Catalog,
     params: BTreeMap<String, Value>,
     diags: Vec<Diagnostic>,
+    /// Data files the rules of this file read, with their contents' schedules.
+    data_files: BTreeMap<PathBuf, std::sync::Arc<Schedule>>,
+}
+
+/// The outcome of parsing one rule file.
+pub struct ParsedFile {
+    pub rules: Vec<(Rule, crate::yaml::Pos)>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub data_files: Vec<PathBuf>,
 }
 
 /// Where a clause's paths are resolved: a resource type's root, or a list element.
@@ -74,20 +85,23 @@ struct Scope<'c> {
 }
 
 /// Parses all rules of one file. Errors are returned all at once.
-pub fn parse_file(
-    file: &Path,
-    text: &str,
-    catalog: &Catalog,
-) -> (Vec<(Rule, crate::yaml::Pos)>, Vec<Diagnostic>) {
+pub fn parse_file(file: &Path, text: &str, catalog: &Catalog) -> ParsedFile {
     let docs = match crate::yaml::parse(text) {
         Ok(docs) => docs,
-        Err(e) => return (Vec::new(), vec![Diagnostic::new(file, e.pos, e.message)]),
+        Err(e) => {
+            return ParsedFile {
+                rules: Vec::new(),
+                diagnostics: vec![Diagnostic::new(file, e.pos, e.message)],
+                data_files: Vec::new(),
+            };
+        }
     };
     let mut ctx = Ctx {
         file,
         catalog,
         params: BTreeMap::new(),
         diags: Vec::new(),
+        data_files: BTreeMap::new(),
     };
     let mut rules = Vec::new();
     if docs.iter().all(|d| d.kind == Kind::Null) {
@@ -115,7 +129,11 @@ pub fn parse_file(
             ),
         }
     }
-    (rules, ctx.diags)
+    ParsedFile {
+        rules,
+        diagnostics: ctx.diags,
+        data_files: ctx.data_files.into_keys().collect(),
+    }
 }
 
 impl<'a> Ctx<'a> {
@@ -317,7 +335,24 @@ impl<'a> Ctx<'a> {
             };
             match ids {
                 Some(ids) if !ids.is_empty() => {
-                    out.insert(name.to_string(), ids);
+                    if let Some(bad) = ids.iter().find(|id| !control_id_is_well_formed(name, id)) {
+                        self.error_help(
+                            value,
+                            format!("`{bad}` is not a well-formed {name} control id"),
+                            control_id_hint(name),
+                        );
+                    } else if let Some(dup) = ids
+                        .iter()
+                        .enumerate()
+                        .find(|(i, id)| ids[..*i].contains(id))
+                    {
+                        self.error(
+                            value,
+                            format!("control id `{}` is listed twice under {name}", dup.1),
+                        );
+                    } else {
+                        out.insert(name.to_string(), ids);
+                    }
                 }
                 _ => self.error_help(
                     value,
@@ -391,7 +426,15 @@ impl<'a> Ctx<'a> {
                 self.error(key, "attribute paths must be strings");
                 continue;
             };
-            let field = if path == "." {
+            let param_field;
+            let field = if let Some(name) = path.strip_prefix("$params.") {
+                let Some(default) = self.params.get(name) else {
+                    self.param_ref(key);
+                    continue;
+                };
+                param_field = field_of_value(default);
+                &param_field
+            } else if path == "." {
                 if !scope.in_element {
                     self.error(
                         key,
@@ -669,32 +712,193 @@ impl<'a> Ctx<'a> {
                 if !need(self, ok, "a string or a list of strings") {
                     return None;
                 }
-                let type_name = value.get("type").and_then(Node::as_str);
-                let Some(target) = type_name.and_then(|t| self.catalog.get(t)) else {
-                    let known: Vec<&str> = self.catalog.types.keys().map(String::as_str).collect();
-                    self.unknown(
-                        value.get("type").unwrap_or(value),
-                        "resource type",
-                        type_name.unwrap_or(""),
-                        &known,
-                    );
-                    return None;
-                };
-                let attribute = value
-                    .get("attribute")
-                    .and_then(Node::as_str)
-                    .unwrap_or("arn");
-                if let Err(e) = catalog::resolve(&target.root, attribute) {
-                    self.error(value.get("attribute").unwrap_or(value), e.message);
+                self.references(value)
+            }
+            "has_keys" => {
+                if !need(self, field.ty == FieldType::Map, "a map (tags)") {
                     return None;
                 }
-                Some(Op::References {
-                    resource_type: target.name.clone(),
-                    attribute: attribute.to_string(),
-                })
+                let strings = Field {
+                    items: Some(Box::new(Field::leaf(FieldType::String, ""))),
+                    ..Field::leaf(FieldType::Array, "")
+                };
+                self.list_operand(value, strings.items.as_deref()?)
+                    .map(Op::HasKeys)
+            }
+            "deprecation" => {
+                if !need(self, field.ty == FieldType::String, "a string") {
+                    return None;
+                }
+                self.deprecation(value)
             }
             _ => None,
         }
+    }
+
+    fn references(&mut self, value: &Node) -> Option<Op> {
+        for (key, _) in value.as_map().unwrap_or_default() {
+            if let Some(k) = key
+                .as_str()
+                .filter(|k| !matches!(*k, "type" | "attribute" | "where"))
+            {
+                self.unknown(key, "key of references", k, &["type", "attribute", "where"]);
+                return None;
+            }
+        }
+        let type_node = value.get("type").unwrap_or(value);
+        let names: Vec<&str> = match &type_node.kind {
+            Kind::Str(s) => vec![s.as_str()],
+            Kind::Seq(items) => items.iter().filter_map(Node::as_str).collect(),
+            _ => Vec::new(),
+        };
+        if names.is_empty() {
+            self.error(
+                type_node,
+                "`references` needs `type`: a resource type or a list of them",
+            );
+            return None;
+        }
+        let known: Vec<&str> = self.catalog.types.keys().map(String::as_str).collect();
+        let mut types = Vec::new();
+        for name in names {
+            match self.catalog.get(name) {
+                Some(ty) => types.push(ty),
+                None => {
+                    self.unknown(type_node, "resource type", name, &known);
+                    return None;
+                }
+            }
+        }
+        let attribute = value
+            .get("attribute")
+            .and_then(Node::as_str)
+            .unwrap_or("arn");
+        let mut filter = None;
+        for ty in &types {
+            if let Err(e) = catalog::resolve(&ty.root, attribute) {
+                self.error(
+                    value.get("attribute").unwrap_or(value),
+                    format!("{}: {}", ty.name, e.message),
+                );
+                return None;
+            }
+            if let Some(w) = value.get("where") {
+                filter = Some(Box::new(self.clause(
+                    w,
+                    Scope {
+                        shape: &ty.root,
+                        in_element: false,
+                    },
+                )?));
+            }
+        }
+        Some(Op::References {
+            resource_types: types.iter().map(|t| t.name.clone()).collect(),
+            attribute: attribute.to_string(),
+            filter,
+        })
+    }
+
+    fn deprecation(&mut self, value: &Node) -> Option<Op> {
+        let Some(schedule_name) = value.get("schedule").and_then(Node::as_str) else {
+            self.error(
+                value,
+                "`deprecation` needs `schedule`: a *.data.yaml file next to the rule",
+            );
+            return None;
+        };
+        let warn_days = match value.get("warn_days") {
+            Some(n) => self.number(n)?,
+            None => Operand::Literal(Value::from(0)),
+        };
+        let path = self
+            .file
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join(schedule_name);
+        if let Some(schedule) = self.data_files.get(&path) {
+            return Some(Op::Deprecation {
+                schedule: schedule.clone(),
+                warn_days,
+            });
+        }
+        let node = value.get("schedule").unwrap_or(value);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) => {
+                self.error(
+                    node,
+                    format!("cannot read schedule {}: {e}", path.display()),
+                );
+                return None;
+            }
+        };
+        let entries = match crate::yaml::parse(&text) {
+            Ok(docs) => docs.into_iter().next(),
+            Err(e) => {
+                self.error(
+                    node,
+                    format!(
+                        "{}:{}:{}: {}",
+                        path.display(),
+                        e.pos.line,
+                        e.pos.col,
+                        e.message
+                    ),
+                );
+                return None;
+            }
+        };
+        let mut dates = BTreeMap::new();
+        for (k, v) in entries.as_ref().and_then(Node::as_map).unwrap_or_default() {
+            let date = match &v.kind {
+                Kind::Null => None,
+                Kind::Str(d) => match time::Date::parse(
+                    d,
+                    time::macros::format_description!("[year]-[month]-[day]"),
+                ) {
+                    Ok(date) => Some(date),
+                    Err(_) => {
+                        self.error(
+                            node,
+                            format!(
+                                "{}:{}: `{d}` is not a YYYY-MM-DD date",
+                                path.display(),
+                                v.pos.line
+                            ),
+                        );
+                        return None;
+                    }
+                },
+                _ => {
+                    self.error(
+                        node,
+                        format!(
+                            "{}:{}: expected a YYYY-MM-DD date or null",
+                            path.display(),
+                            v.pos.line
+                        ),
+                    );
+                    return None;
+                }
+            };
+            if let Some(key) = k.as_str() {
+                dates.insert(key.to_string(), date);
+            }
+        }
+        if dates.is_empty() {
+            self.error(node, format!("schedule {} has no entries", path.display()));
+            return None;
+        }
+        let schedule = std::sync::Arc::new(Schedule {
+            file: path.display().to_string(),
+            dates,
+        });
+        self.data_files.insert(path, schedule.clone());
+        Some(Op::Deprecation {
+            schedule,
+            warn_days,
+        })
     }
 
     fn bounds(&mut self, node: &Node, op: &str) -> Option<Vec<(Cmp, Operand)>> {
@@ -809,6 +1013,66 @@ impl<'a> Ctx<'a> {
         }
         Some(operand)
     }
+}
+
+/// The shape of a parameter's default, so checks on `$params.NAME` are typed too.
+fn field_of_value(value: &Value) -> Field {
+    let ty = match value {
+        Value::Bool(_) => FieldType::Boolean,
+        Value::Number(_) => FieldType::Number,
+        Value::String(_) => FieldType::String,
+        Value::Array(_) => FieldType::Array,
+        Value::Object(_) | Value::Null => FieldType::Object,
+    };
+    let mut field = Field::leaf(ty, "parameter");
+    if let Value::Array(items) = value {
+        let item = items
+            .first()
+            .map(field_of_value)
+            .unwrap_or_else(|| Field::leaf(FieldType::String, ""));
+        field.items = Some(Box::new(item));
+    }
+    field
+}
+
+/// The shape of each framework's control ids, so a typo in a mapping is caught at load time.
+fn control_id_pattern(framework: &str) -> &'static str {
+    match framework {
+        "soc2" => r"^(CC[1-9]\.[0-9]{1,2}|A1\.[1-3]|C1\.[1-2]|PI1\.[1-5]|P[1-8]\.[0-9])$",
+        "hipaa" => r"^164\.3(08|10|12|14|16)(\([A-Za-z0-9]{1,4}\))+$",
+        "gdpr" => r"^Art\.[0-9]{1,2}(\([0-9]\)(\([a-z]\))?)?$",
+        "ferpa" => r"^99\.[0-9]{1,2}$",
+        "coppa" => r"^312\.[0-9]{1,2}$",
+        "fsbp" => r"^[A-Za-z0-9]+\.[0-9]{1,3}$",
+        _ => r"^[0-9]{1,2}(\.[0-9]{1,2}){0,3}$",
+    }
+}
+
+fn control_id_hint(framework: &str) -> &'static str {
+    match framework {
+        "soc2" => "SOC 2 (TSC 2017) ids look like CC6.1, A1.2, C1.2",
+        "hipaa" => "HIPAA Security Rule ids look like 164.312(a)(2)(iv)",
+        "gdpr" => "GDPR ids look like Art.32 or Art.5(1)(e)",
+        "ferpa" => "FERPA ids are 34 CFR part 99 sections, like 99.31",
+        "coppa" => "COPPA ids are 16 CFR part 312 sections, like 312.10",
+        "fsbp" => "AWS Foundational Security Best Practices ids look like S3.17 or KMS.4",
+        _ => "section numbers look like 3.6 or 2.1.4 (quote them)",
+    }
+}
+
+fn control_id_is_well_formed(framework: &str, id: &str) -> bool {
+    static PATTERNS: std::sync::LazyLock<std::collections::HashMap<&'static str, regex::Regex>> =
+        std::sync::LazyLock::new(|| {
+            FRAMEWORKS
+                .iter()
+                .filter_map(|f| {
+                    regex::Regex::new(control_id_pattern(f))
+                        .ok()
+                        .map(|re| (*f, re))
+                })
+                .collect()
+        });
+    PATTERNS.get(framework).is_some_and(|re| re.is_match(id))
 }
 
 fn cmp(name: &str) -> Cmp {
