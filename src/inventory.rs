@@ -92,7 +92,12 @@ impl Inventory {
         resources.sort_by(|a, b| {
             (&a.resource_type, &a.arn, &a.region).cmp(&(&b.resource_type, &b.arn, &b.region))
         });
-        Inventory { format_version: INVENTORY_FORMAT_VERSION, collected_at: None, accounts, resources }
+        Inventory {
+            format_version: INVENTORY_FORMAT_VERSION,
+            collected_at: None,
+            accounts,
+            resources,
+        }
     }
 
     /// Parses an inventory; the error names the line and column of malformed JSON.

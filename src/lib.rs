@@ -3,6 +3,7 @@
 //! Stages (see DESIGN.md): rules -> plan -> collect -> inventory -> eval -> report.
 
 pub mod collect;
+pub mod iam_policy;
 pub mod inventory;
 pub mod plan;
 

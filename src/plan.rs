@@ -15,7 +15,9 @@ impl Plan {
     }
 
     pub fn wants(&self, resource_type: &str, group: &str) -> bool {
-        self.groups.get(resource_type).is_some_and(|groups| groups.contains(group))
+        self.groups
+            .get(resource_type)
+            .is_some_and(|groups| groups.contains(group))
     }
 
     pub fn add(&mut self, resource_type: &str, group: Option<&str>) {
