@@ -12,7 +12,7 @@ use std::time::Duration;
 use aws_sdk_s3::primitives::Blob;
 use posture::collect::{CollectOptions, NoProgress, RegionSelection, collect};
 use posture::inventory::Inventory;
-use serde_json::{Value, json};
+use serde_json::json;
 use support::fault_proxy::{Fault, FaultProxy, Request};
 use support::{
     ACCOUNT, REGION, TestEnv, doc, full_plan, isolated, options, plan_of, s3_client, seed_config,
@@ -581,6 +581,14 @@ async fn lambda_ssm_secrets_body(env: TestEnv) {
     assert_eq!(configuration["role_arn"], role_arn.as_str());
     assert_eq!(configuration["handler"], "app.handler");
     assert_eq!(configuration["package_type"], "Zip");
+    let modified = configuration["last_modified"]
+        .as_str()
+        .expect("last_modified");
+    let rfc3339 = &time::format_description::well_known::Rfc3339;
+    assert!(
+        time::OffsetDateTime::parse(modified, rfc3339).is_ok(),
+        "{modified}"
+    );
     assert_eq!(function.tags.get("Team").map(String::as_str), Some("lss"));
 
     let parameter = doc(&inventory, "aws.ssm.parameter", "/lss/secure");

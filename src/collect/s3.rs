@@ -474,3 +474,93 @@ pub(crate) fn denies_insecure_transport(policy: &Value) -> bool {
         deny && everyone && insecure
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_s3::types::{
+        ExpirationStatus, LifecycleRule, LifecycleRuleAndOperator, LifecycleRuleFilter, Tag,
+    };
+
+    fn rule(filter: Option<LifecycleRuleFilter>) -> Value {
+        let rule = LifecycleRule::builder()
+            .status(ExpirationStatus::Enabled)
+            .set_filter(filter)
+            .build()
+            .expect("rule");
+        lifecycle_rule(&rule)
+    }
+
+    #[test]
+    fn only_unfiltered_rules_apply_to_all_objects() {
+        assert_eq!(rule(None)["applies_to_all_objects"], true);
+        let empty_prefix = LifecycleRuleFilter::builder().prefix("").build();
+        assert_eq!(rule(Some(empty_prefix))["applies_to_all_objects"], true);
+        let prefix = LifecycleRuleFilter::builder().prefix("tmp/").build();
+        assert_eq!(rule(Some(prefix))["applies_to_all_objects"], false);
+        let tag = Tag::builder().key("k").value("v").build().expect("tag");
+        let tagged = LifecycleRuleFilter::builder().tag(tag.clone()).build();
+        assert_eq!(rule(Some(tagged))["applies_to_all_objects"], false);
+        let sized = LifecycleRuleFilter::builder()
+            .object_size_greater_than(1024)
+            .build();
+        assert_eq!(rule(Some(sized))["applies_to_all_objects"], false);
+        let and_tags = LifecycleRuleFilter::builder()
+            .and(
+                LifecycleRuleAndOperator::builder()
+                    .prefix("")
+                    .tags(tag)
+                    .build(),
+            )
+            .build();
+        assert_eq!(rule(Some(and_tags))["applies_to_all_objects"], false);
+        let and_prefix = LifecycleRuleFilter::builder()
+            .and(LifecycleRuleAndOperator::builder().prefix("logs/").build())
+            .build();
+        let value = rule(Some(and_prefix));
+        assert_eq!(value["applies_to_all_objects"], false);
+        assert_eq!(value["prefix"], "logs/");
+    }
+
+    #[test]
+    fn insecure_transport_denial_needs_deny_everyone_and_the_condition() {
+        let statement = |effect: &str, principal: Value, condition: Value| {
+            json!({"Statement": {"Effect": effect, "Principal": principal, "Action": "s3:*",
+                "Resource": "*", "Condition": condition}})
+        };
+        let insecure = json!({"Bool": {"aws:SecureTransport": "false"}});
+        assert!(denies_insecure_transport(&statement(
+            "Deny",
+            json!("*"),
+            insecure.clone()
+        )));
+        assert!(denies_insecure_transport(&statement(
+            "Deny",
+            json!({"AWS": ["*"]}),
+            json!({"BoolIfExists": {"aws:securetransport": false}})
+        )));
+        assert!(!denies_insecure_transport(&statement(
+            "Allow",
+            json!("*"),
+            insecure.clone()
+        )));
+        assert!(!denies_insecure_transport(&statement(
+            "Deny",
+            json!({"AWS": "arn:aws:iam::123456789012:root"}),
+            insecure
+        )));
+        assert!(!denies_insecure_transport(&statement(
+            "Deny",
+            json!("*"),
+            json!({"Bool": {"aws:SecureTransport": "true"}})
+        )));
+    }
+
+    #[test]
+    fn bucket_location_names() {
+        assert_eq!(bucket_region(None), "us-east-1");
+        assert_eq!(bucket_region(Some("")), "us-east-1");
+        assert_eq!(bucket_region(Some("EU")), "eu-west-1");
+        assert_eq!(bucket_region(Some("ap-south-1")), "ap-south-1");
+    }
+}

@@ -60,3 +60,34 @@ pub(crate) fn parse_policy_document(raw: &str) -> Result<Value, String> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn policy_documents_parse_encoded_or_plain() {
+        let plain = r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#;
+        let encoded = "%7B%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22s3%3A%2A%22%2C%22Resource%22%3A%22%2A%22%7D%5D%7D";
+        let expected =
+            json!({"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]});
+        assert_eq!(parse_policy_document(plain), Ok(expected.clone()));
+        assert_eq!(parse_policy_document(encoded), Ok(expected));
+        // A literal %xx in plain JSON survives: decoding it first would break the document.
+        let literal = r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/%7B%22"}]}"#;
+        let parsed = parse_policy_document(literal).expect("literal percent");
+        assert_eq!(parsed["Statement"][0]["Resource"], "arn:aws:s3:::b/%7B%22");
+        assert!(parse_policy_document("not json").is_err());
+    }
+
+    #[test]
+    fn null_fields_are_left_out() {
+        let value = object(vec![
+            ("a", json!(1)),
+            ("b", Value::Null),
+            ("c", opt_str(Some("x"))),
+        ]);
+        assert_eq!(value, json!({"a": 1, "c": "x"}));
+    }
+}

@@ -290,7 +290,7 @@ fn forward(request: &Request, upstream: &str) -> Option<Vec<u8>> {
     let mut body = raw[split + 4..].to_vec();
     let mut lines = head.split("\r\n");
     let status_line = lines.next()?;
-    let status = status_line.splitn(2, ' ').nth(1)?;
+    let status = status_line.split_once(' ')?.1;
     let headers: Vec<(String, String)> = lines
         .filter_map(|l| {
             l.split_once(':')
