@@ -15,7 +15,8 @@ use posture::inventory::Inventory;
 use serde_json::json;
 use support::fault_proxy::{Fault, FaultProxy, Request};
 use support::{
-    ACCOUNT, REGION, TestEnv, doc, full_plan, isolated, options, plan_of, s3_client, seed_config,
+    ACCOUNT, REGION, TestEnv, assumed_config, doc, full_plan, isolated, isolated_with, options,
+    plan_of, s3_client, seed_config,
 };
 
 async fn collect_all(endpoint: &str) -> Inventory {
@@ -1405,4 +1406,218 @@ async fn faults_body(env: TestEnv) {
         reason.contains("InternalError") && reason.contains("kms:ListKeys"),
         "{reason}"
     );
+}
+
+// ---------------------------------------------------------------- accounts, profiles, scale
+
+#[test]
+fn one_document_set_per_assumed_account() {
+    isolated("one_document_set_per_assumed_account", accounts_body);
+}
+
+async fn accounts_body(env: TestEnv) {
+    let accounts = ["111111111111", "222222222222"];
+    let roles: Vec<String> = accounts
+        .iter()
+        .map(|a| format!("arn:aws:iam::{a}:role/acc-scanner"))
+        .collect();
+    for (account, role) in accounts.iter().zip(&roles) {
+        let config = assumed_config(&env.moto, role).await;
+        aws_sdk_ssm::Client::new(&config)
+            .put_parameter()
+            .name(format!("/acc/{account}"))
+            .value("v")
+            .r#type(aws_sdk_ssm::types::ParameterType::String)
+            .send()
+            .await
+            .expect("parameter");
+    }
+    let options = CollectOptions {
+        role_arns: roles.clone(),
+        ..options(&env.moto)
+    };
+    let plan = plan_of(&[
+        ("aws.account", &["identity"]),
+        ("aws.ssm.parameter", &["metadata"]),
+    ]);
+    let inventory = collect(&options, &plan, &NoProgress)
+        .await
+        .expect("collect");
+
+    let seen: Vec<&str> = inventory
+        .accounts
+        .iter()
+        .map(|a| a.account.as_str())
+        .collect();
+    assert_eq!(seen, accounts);
+    for account in accounts {
+        let identity = doc(&inventory, "aws.account", account);
+        assert_eq!(identity.attributes["identity"]["account_id"], account);
+        let parameter = doc(&inventory, "aws.ssm.parameter", &format!("/acc/{account}"));
+        assert_eq!(parameter.account, account);
+        assert!(
+            parameter.arn.contains(&format!(":{account}:")),
+            "{}",
+            parameter.arn
+        );
+        // Each account sees only its own parameter.
+        let other = inventory
+            .resources
+            .iter()
+            .filter(|d| d.resource_type == "aws.ssm.parameter" && d.account == account)
+            .count();
+        assert_eq!(other, 1, "{account} has {other} parameters");
+    }
+}
+
+#[test]
+fn profile_target_supplies_credentials_and_region() {
+    let config = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("posture-test-profiles");
+    // Static keys only: aws-config's profile role chains call STS through their own client,
+    // which does not take --endpoint-url, so a `role_arn` profile cannot reach moto.
+    let profiles = "[profile posture-alt]\n\
+        region = eu-west-2\n\
+        aws_access_key_id = testing-alt\n\
+        aws_secret_access_key = testing-alt\n\
+        \n\
+        [profile posture-noregion]\n\
+        aws_access_key_id = testing-alt\n\
+        aws_secret_access_key = testing-alt\n";
+    std::fs::write(&config, profiles).expect("write the profile file");
+    let config = config.to_str().expect("utf-8 path").to_string();
+    // Only the profile may supply credentials and region: without it, loading fails.
+    isolated_with(
+        "profile_target_supplies_credentials_and_region",
+        &[
+            ("AWS_CONFIG_FILE", Some(&config)),
+            ("AWS_ACCESS_KEY_ID", None),
+            ("AWS_SECRET_ACCESS_KEY", None),
+            ("AWS_SESSION_TOKEN", None),
+            ("AWS_REGION", None),
+            ("AWS_DEFAULT_REGION", None),
+        ],
+        profile_body,
+    );
+}
+
+async fn profile_body(env: TestEnv) {
+    let plan = plan_of(&[("aws.account", &["identity"])]);
+    let options = CollectOptions {
+        profiles: vec!["posture-alt".to_string()],
+        regions: RegionSelection::Default,
+        ..options(&env.moto)
+    };
+    let inventory = collect(&options, &plan, &NoProgress)
+        .await
+        .expect("collect");
+    assert_eq!(inventory.accounts.len(), 1);
+    assert_eq!(inventory.accounts[0].account, ACCOUNT);
+    assert_eq!(inventory.accounts[0].regions, vec!["eu-west-2".to_string()]);
+
+    // Without a region anywhere, the default selection refuses instead of guessing.
+    let options = CollectOptions {
+        profiles: vec!["posture-noregion".to_string()],
+        regions: RegionSelection::Default,
+        ..support::options(&env.moto)
+    };
+    let error = collect(&options, &plan, &NoProgress)
+        .await
+        .expect_err("no region");
+    assert!(format!("{error:#}").contains("--regions"), "{error:#}");
+
+    // The default chain has no credentials in this process: proof the profile supplied them.
+    let options = CollectOptions {
+        regions: RegionSelection::List(vec![REGION.into()]),
+        ..support::options(&env.moto)
+    };
+    let error = collect(&options, &plan, &NoProgress)
+        .await
+        .expect_err("no default credentials");
+    assert!(
+        format!("{error:#}").contains("default credentials"),
+        "{error:#}"
+    );
+}
+
+#[derive(Default)]
+struct CountingProgress {
+    total: std::sync::atomic::AtomicU64,
+    done: std::sync::atomic::AtomicU64,
+}
+
+impl posture::collect::Progress for CountingProgress {
+    fn add_total(&self, n: u64) {
+        self.total.fetch_add(n, std::sync::atomic::Ordering::SeqCst);
+    }
+    fn advance(&self, n: u64) {
+        self.done.fetch_add(n, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn pages_are_followed_and_concurrency_is_bounded() {
+    isolated("pages_are_followed_and_concurrency_is_bounded", paging_body);
+}
+
+async fn paging_body(env: TestEnv) {
+    // Past one page of DescribeParameters (10), DescribeLogGroups (50) and ListTables (100).
+    let config = seed_config(&env.moto, "ap-southeast-2").await;
+    let ssm = aws_sdk_ssm::Client::new(&config);
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
+    for i in 0..25 {
+        ssm.put_parameter()
+            .name(format!("/pag/p{i:02}"))
+            .value("v")
+            .r#type(aws_sdk_ssm::types::ParameterType::String)
+            .send()
+            .await
+            .expect("parameter");
+    }
+    for i in 0..60 {
+        logs.create_log_group()
+            .log_group_name(format!("pag-{i:02}"))
+            .send()
+            .await
+            .expect("group");
+    }
+    let proxy = FaultProxy::start(&env.moto);
+    proxy.set_latency(Duration::from_millis(20));
+    let options = CollectOptions {
+        regions: RegionSelection::List(vec!["ap-southeast-2".to_string()]),
+        concurrency: 3,
+        ..options(&proxy.endpoint())
+    };
+    let plan = plan_of(&[
+        ("aws.ssm.parameter", &["metadata", "tags"]),
+        ("aws.logs.log_group", &["retention", "tags"]),
+    ]);
+    let progress = CountingProgress::default();
+    let inventory = collect(&options, &plan, &progress).await.expect("collect");
+
+    let count = |t: &str| {
+        inventory
+            .resources
+            .iter()
+            .filter(|d| d.resource_type == t)
+            .count()
+    };
+    assert_eq!(count("aws.ssm.parameter"), 25);
+    assert_eq!(count("aws.logs.log_group"), 60);
+    assert!(inventory.resources.iter().all(|d| d.errors.is_empty()));
+    let describe_pages = proxy
+        .requests()
+        .iter()
+        .filter(|r| r.operation().as_deref() == Some("DescribeParameters"))
+        .count();
+    assert!(
+        describe_pages >= 3,
+        "DescribeParameters pages: {describe_pages}"
+    );
+    // 85 tag reads with 20 ms each: the limit is used, and never exceeded.
+    let max = proxy.max_in_flight();
+    assert!((2..=3).contains(&max), "max in flight {max}");
+
+    let total = progress.total.load(std::sync::atomic::Ordering::SeqCst);
+    let done = progress.done.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!((total, done), (85, 85));
 }

@@ -84,6 +84,10 @@ struct Rule {
 struct State {
     rules: Vec<Rule>,
     requests: Vec<Request>,
+    /// Added before forwarding each request: models a real round trip to AWS.
+    latency: Duration,
+    in_flight: usize,
+    max_in_flight: usize,
 }
 
 pub struct FaultProxy {
@@ -135,6 +139,16 @@ impl FaultProxy {
         });
     }
 
+    /// Delays every forwarded request, so that concurrency becomes observable.
+    pub fn set_latency(&self, latency: Duration) {
+        self.lock().latency = latency;
+    }
+
+    /// The most requests that were being answered at one time.
+    pub fn max_in_flight(&self) -> usize {
+        self.lock().max_in_flight
+    }
+
     /// Every request received so far, faulted or forwarded.
     pub fn requests(&self) -> Vec<Request> {
         self.lock().requests.clone()
@@ -161,9 +175,11 @@ fn serve(stream: TcpStream, upstream: &str, state: &Mutex<State>) {
     let mut writer = stream;
     // One client connection carries many requests (the SDK keeps connections alive).
     while let Some(request) = read_request(&mut reader) {
-        let fault = {
+        let (fault, latency) = {
             let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
             state.requests.push(request.clone());
+            state.in_flight += 1;
+            state.max_in_flight = state.max_in_flight.max(state.in_flight);
             let mut chosen = None;
             for rule in state.rules.iter_mut() {
                 if rule.remaining != Some(0) && (rule.matcher)(&request) {
@@ -174,28 +190,27 @@ fn serve(stream: TcpStream, upstream: &str, state: &Mutex<State>) {
                     break;
                 }
             }
-            chosen
+            (chosen, state.latency)
         };
         let response = match fault {
             Some(Fault::Hang(duration)) => {
                 std::thread::sleep(duration);
-                return;
+                None
             }
             Some(Fault::Status {
                 status,
                 code,
                 message,
-            }) => error_response(&request, status, &code, &message),
-            None => match forward(&request, upstream) {
-                Some(response) => response,
-                None => return,
-            },
+            }) => Some(error_response(&request, status, &code, &message)),
+            None => {
+                std::thread::sleep(latency);
+                forward(&request, upstream)
+            }
         };
-        if writer
-            .write_all(&response)
-            .and_then(|_| writer.flush())
-            .is_err()
-        {
+        let written =
+            response.is_some_and(|r| writer.write_all(&r).and_then(|_| writer.flush()).is_ok());
+        state.lock().unwrap_or_else(|p| p.into_inner()).in_flight -= 1;
+        if !written {
             return;
         }
     }

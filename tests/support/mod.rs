@@ -56,6 +56,15 @@ where
     F: FnOnce(TestEnv) -> Fut,
     Fut: Future<Output = ()>,
 {
+    isolated_with(test_name, &[], body);
+}
+
+/// Like `isolated`, with changes to the child's AWS environment: `Some` sets, `None` removes.
+pub fn isolated_with<F, Fut>(test_name: &str, changes: &[(&str, Option<&str>)], body: F)
+where
+    F: FnOnce(TestEnv) -> Fut,
+    Fut: Future<Output = ()>,
+{
     if std::env::var_os(CHILD_MARKER).is_some() {
         let moto = std::env::var(ENDPOINT_VAR).expect("the parent passes moto's endpoint");
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -76,8 +85,16 @@ where
     }
     command
         .envs(AWS_ENV.iter().copied())
+        // Failures are reported through the parent; a backtrace per child is only noise.
+        .env("RUST_BACKTRACE", "0")
         .env(CHILD_MARKER, "1")
         .env(ENDPOINT_VAR, &moto.endpoint);
+    for (name, value) in changes {
+        match value {
+            Some(value) => command.env(name, value),
+            None => command.env_remove(name),
+        };
+    }
     let output = command.output().expect("run the test in a child process");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -90,6 +107,22 @@ where
         stdout.contains("1 passed"),
         "{test_name} did not run in its child process:\n{stdout}\n{stderr}"
     );
+}
+
+/// SDK config whose credentials come from assuming `role_arn` (moto keeps each account's
+/// resources apart by the account of the role the credentials were issued for).
+pub async fn assumed_config(endpoint: &str, role_arn: &str) -> SdkConfig {
+    let base = seed_config(endpoint, REGION).await;
+    let provider = aws_config::sts::AssumeRoleProvider::builder(role_arn)
+        .session_name("seed")
+        .configure(&base)
+        .build()
+        .await;
+    base.to_builder()
+        .credentials_provider(aws_types::sdk_config::SharedCredentialsProvider::new(
+            provider,
+        ))
+        .build()
 }
 
 /// SDK config for seeding moto directly.
