@@ -1062,6 +1062,12 @@ async fn only_iam_plan_body(env: TestEnv) {
         .await
         .expect("collect");
 
+    let collected_at = inventory.collected_at.as_deref().expect("collected_at");
+    let rfc3339 = &time::format_description::well_known::Rfc3339;
+    assert!(
+        time::OffsetDateTime::parse(collected_at, rfc3339).is_ok(),
+        "{collected_at}"
+    );
     let requests = proxy.requests();
     assert!(
         requests
@@ -1263,6 +1269,8 @@ async fn faults_body(env: TestEnv) {
     let config = seed_config(&env.moto, REGION).await;
     let s3 = s3_client(&config);
     for bucket in [
+        "flt-gone",
+        "flt-nowhere",
         "flt-denied",
         "flt-throttled",
         "flt-broken",
@@ -1287,6 +1295,16 @@ async fn faults_body(env: TestEnv) {
         code: code.to_string(),
         message: format!("injected {code}"),
     };
+    proxy.inject(
+        s3_call("flt-gone", "location"),
+        status(404, "NoSuchBucket"),
+        None,
+    );
+    proxy.inject(
+        s3_call("flt-nowhere", "location"),
+        status(403, "AccessDenied"),
+        None,
+    );
     proxy.inject(
         s3_call("flt-denied", "encryption"),
         status(403, "AccessDenied"),
@@ -1335,6 +1353,19 @@ async fn faults_body(env: TestEnv) {
         started.elapsed()
     );
     let t = "aws.s3.bucket";
+
+    // Deleted between ListBuckets and its first read: no document for a bucket that is gone.
+    assert!(!inventory.resources.iter().any(|d| d.name == "flt-gone"));
+    // Region unknown: every planned group says why, none is guessed.
+    let nowhere = doc(&inventory, t, "flt-nowhere");
+    assert!(nowhere.attributes.is_empty(), "{:?}", nowhere.attributes);
+    assert_eq!(nowhere.errors.len(), 5, "{:?}", nowhere.errors);
+    assert!(
+        nowhere
+            .errors
+            .values()
+            .all(|r| r.starts_with("AccessDenied") && r.ends_with("(s3:GetBucketLocation)"))
+    );
 
     let denied = doc(&inventory, t, "flt-denied");
     let reason = denied.errors.get("encryption").expect("encryption error");

@@ -26,7 +26,7 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
     }
     let client = &client;
     scope
-        .each(names, |name| async move {
+        .each_found(names, |name| async move {
             let arn = scope.arn("dynamodb", &format!("table/{name}"));
             let mut doc = scope.doc(TYPE, arn.clone(), &name);
             if scope.wants(TYPE, "sse") || scope.wants(TYPE, "table") {
@@ -70,6 +70,8 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
                             );
                         }
                     }
+                    // Deleted since ListTables: nothing left to describe.
+                    Err(e) if error::is_code(&e, &["ResourceNotFoundException"]) => return None,
                     Err(e) => {
                         let reason = error::reason(&e, "dynamodb:DescribeTable");
                         for group in ["sse", "table"] {
@@ -132,7 +134,7 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
                     }
                 }
             }
-            doc
+            Some(doc)
         })
         .await
 }

@@ -180,7 +180,11 @@ pub async fn collect(
         .into_inner()
         .unwrap_or_else(|p| p.into_inner());
     record_listing_errors(&mut resources, &accounts, listing_errors, plan);
-    Ok(Inventory::new(accounts, resources))
+    let mut inventory = Inventory::new(accounts, resources);
+    inventory.collected_at = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .ok();
+    Ok(inventory)
 }
 
 /// A listing that failed: the resources of `resource_type` in that account and region are unknown.
@@ -370,13 +374,27 @@ impl Scope<'_> {
         F: Fn(T) -> Fut,
         Fut: Future<Output = ResourceDoc>,
     {
+        self.each_found(items, |item| {
+            let doc = read(item);
+            async move { Some(doc.await) }
+        })
+        .await
+    }
+
+    /// Like `each`, for reads that may find the resource gone (deleted since it was listed):
+    /// those give `None` and no document, since a document would describe nothing.
+    pub(crate) async fn each_found<T, F, Fut>(&self, items: Vec<T>, read: F) -> Vec<ResourceDoc>
+    where
+        F: Fn(T) -> Fut,
+        Fut: Future<Output = Option<ResourceDoc>>,
+    {
         self.progress.add_total(items.len() as u64);
         let mut docs = Vec::with_capacity(items.len());
         let mut stream =
             futures::stream::iter(items.into_iter().map(read)).buffer_unordered(self.concurrency);
         while let Some(doc) = stream.next().await {
             self.progress.advance(1);
-            docs.push(doc);
+            docs.extend(doc);
         }
         docs
     }

@@ -12,6 +12,16 @@ use super::{Scope, Service, config, error};
 use crate::inventory::ResourceDoc;
 
 const TYPE: &str = "aws.s3.bucket";
+const GROUPS: [&str; 8] = [
+    "tags",
+    "encryption",
+    "versioning",
+    "object_lock",
+    "lifecycle",
+    "logging",
+    "public_access_block",
+    "policy",
+];
 
 pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
     if !scope.wants_type(TYPE) {
@@ -46,7 +56,7 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
     let clients = &clients;
     let listing = &listing;
     scope
-        .each(buckets, |(name, region)| async move {
+        .each_found(buckets, |(name, region)| async move {
             read_bucket(scope, clients, listing, name, region).await
         })
         .await
@@ -78,7 +88,7 @@ async fn read_bucket(
     listing: &Client,
     name: String,
     listed_region: Option<String>,
-) -> ResourceDoc {
+) -> Option<ResourceDoc> {
     let arn = format!("arn:{}:s3:::{name}", scope.partition);
     let region = match listed_region {
         Some(region) => Ok(region),
@@ -90,14 +100,25 @@ async fn read_bucket(
                 )
                 .await;
             out.map(|o| bucket_region(o.location_constraint().map(|c| c.as_str())))
-                .map_err(|e| error::reason(&e, "s3:GetBucketLocation"))
+                .map_err(|e| {
+                    let gone = error::is_code(&e, &["NoSuchBucket"]);
+                    (gone, error::reason(&e, "s3:GetBucketLocation"))
+                })
         }
     };
-    let (region, location_error) = match region {
-        Ok(region) => (region, None),
-        // Without its region a bucket can still be read through the home region's endpoint,
-        // which answers or redirects; the failure is recorded on every group it causes.
-        Err(reason) => (scope.region.clone(), Some(reason)),
+    let region = match region {
+        Ok(region) => region,
+        // Deleted since ListBuckets: there is nothing left to describe.
+        Err((true, _)) => return None,
+        // Without its region the bucket's groups cannot be read reliably; say so on each.
+        Err((false, reason)) => {
+            let mut doc = ResourceDoc::new(TYPE, arn, &scope.account, &scope.region);
+            doc.name = name;
+            for group in GROUPS.iter().filter(|g| scope.wants(TYPE, g)) {
+                doc.fail(group, reason.clone());
+            }
+            return Some(doc);
+        }
     };
     let mut doc = ResourceDoc::new(TYPE, arn, &scope.account, &region);
     doc.name = name.clone();
@@ -330,24 +351,7 @@ async fn read_bucket(
             Err(e) => doc.fail("policy", error::reason(&e, "s3:GetBucketPolicy")),
         }
     }
-    if let Some(reason) = location_error {
-        // Groups read through the wrong region are not trusted either way.
-        for group in [
-            "tags",
-            "encryption",
-            "versioning",
-            "object_lock",
-            "lifecycle",
-            "logging",
-            "public_access_block",
-            "policy",
-        ] {
-            if wants(group) {
-                doc.fail(group, reason.clone());
-            }
-        }
-    }
-    doc
+    Some(doc)
 }
 
 fn no_policy() -> Value {
