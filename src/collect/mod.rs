@@ -11,6 +11,17 @@
 //! document (`ResourceDoc::fail`), and a failed listing (a whole service in a region) is recorded
 //! on that account's `aws.account` document under `errors["<type>@<region>"]`, which is then
 //! emitted even when the plan does not ask for `aws.account`. Resources are never invented.
+//!
+//! Adding a collector (also for CONTRIBUTING.md):
+//! 1. Declare the type, its groups, fields and API actions in `catalog/catalog.yaml` first.
+//! 2. `collect/<service>.rs` with `collect(scope) -> Vec<ResourceDoc>`: return at once unless
+//!    `scope.wants_type`; list with `into_paginator()` under `scope.call(Service::X, ..)`;
+//!    a failed listing goes to `scope.listing_failed`; read each resource with `scope.each`.
+//! 3. Fetch a group only when `scope.wants(type, group)`; map "not configured" error codes to
+//!    data with `error::is_code`, and every other failure to `doc.fail(group, error::reason(..))`.
+//! 4. Only List/Get/Describe calls; never read secret values.
+//! 5. Register it in `collect()` (regional, or `home` for global services) and add a `Service`
+//!    with a request limit; add a moto test seeding a compliant and a non-compliant resource.
 
 mod account;
 mod cloudtrail;

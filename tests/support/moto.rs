@@ -49,7 +49,8 @@ impl Moto {
             .join("support")
             .join("moto_launch.py");
         let port = free_port();
-        let log = std::env::temp_dir().join(format!("posture-moto-{port}.log"));
+        // Under target/tmp, so logs of past runs go away with `cargo clean`.
+        let log = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("moto-{port}.log"));
         let log_file = std::fs::File::create(&log).expect("create moto log file");
         let child = Command::new(&python)
             .arg(&launcher)
