@@ -1322,7 +1322,7 @@ async fn faults_body(env: TestEnv) {
     );
     proxy.inject(
         s3_call("flt-hung", "logging"),
-        Fault::Hang(Duration::from_secs(4)),
+        Fault::Hang(Duration::from_secs(6)),
         None,
     );
     proxy.inject(
@@ -1331,9 +1331,10 @@ async fn faults_body(env: TestEnv) {
         None,
     );
 
+    // 2 s per attempt leaves room for a busy machine; the hang outlasts every attempt.
     let options = CollectOptions {
         max_attempts: 3,
-        timeout: Duration::from_secs(1),
+        timeout: Duration::from_secs(2),
         ..options(&proxy.endpoint())
     };
     let plan = plan_of(&[

@@ -207,9 +207,11 @@ fn serve(stream: TcpStream, upstream: &str, state: &Mutex<State>) {
                 forward(&request, upstream)
             }
         };
+        // Done before the answer leaves: once the client has it, it may send its next
+        // request at once, which must not be counted as overlapping this one.
+        state.lock().unwrap_or_else(|p| p.into_inner()).in_flight -= 1;
         let written =
             response.is_some_and(|r| writer.write_all(&r).and_then(|_| writer.flush()).is_ok());
-        state.lock().unwrap_or_else(|p| p.into_inner()).in_flight -= 1;
         if !written {
             return;
         }
