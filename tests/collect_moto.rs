@@ -1653,3 +1653,118 @@ async fn paging_body(env: TestEnv) {
     let done = progress.done.load(std::sync::atomic::Ordering::SeqCst);
     assert_eq!((total, done), (85, 85));
 }
+
+#[test]
+fn json_and_query_protocol_faults_are_recorded() {
+    isolated(
+        "json_and_query_protocol_faults_are_recorded",
+        protocol_faults_body,
+    );
+}
+
+async fn protocol_faults_body(env: TestEnv) {
+    use aws_sdk_dynamodb::types::*;
+    let config = seed_config(&env.moto, REGION).await;
+    let ddb = aws_sdk_dynamodb::Client::new(&config);
+    for name in ["pf-throttled", "pf-fine"] {
+        ddb.create_table()
+            .table_name(name)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name("pk")
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .expect("attribute"),
+            )
+            .key_schema(
+                KeySchemaElement::builder()
+                    .attribute_name("pk")
+                    .key_type(KeyType::Hash)
+                    .build()
+                    .expect("key"),
+            )
+            .send()
+            .await
+            .expect("table");
+    }
+    let role_arn = create_lambda_role(&config, "pf-role").await;
+    let iam = aws_sdk_iam::Client::new(&config);
+    for name in ["pf-denied", "pf-readable"] {
+        iam.put_role_policy()
+            .role_name("pf-role")
+            .policy_name(name)
+            .policy_document(
+                json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]})
+                    .to_string(),
+            )
+            .send()
+            .await
+            .expect("inline policy");
+    }
+
+    let proxy = FaultProxy::start(&env.moto);
+    let status = |status: u16, code: &str| Fault::Status {
+        status,
+        code: code.to_string(),
+        message: format!("injected {code}"),
+    };
+    let throttled = |r: &Request| {
+        r.operation().as_deref() == Some("DescribeContinuousBackups")
+            && String::from_utf8_lossy(&r.body).contains("pf-throttled")
+    };
+    proxy.inject(throttled, status(400, "ThrottlingException"), None);
+    let denied = |r: &Request| {
+        r.operation().as_deref() == Some("GetRolePolicy")
+            && String::from_utf8_lossy(&r.body).contains("PolicyName=pf-denied")
+    };
+    proxy.inject(denied, status(403, "AccessDenied"), None);
+
+    let options = CollectOptions {
+        max_attempts: 3,
+        ..options(&proxy.endpoint())
+    };
+    let plan = plan_of(&[
+        ("aws.dynamodb.table", &["sse", "point_in_time_recovery"]),
+        ("aws.iam.policy", &["policy", "analysis"]),
+    ]);
+    let inventory = collect(&options, &plan, &NoProgress)
+        .await
+        .expect("collect");
+
+    let table = doc(&inventory, "aws.dynamodb.table", "pf-throttled");
+    let reason = table
+        .errors
+        .get("point_in_time_recovery")
+        .expect("throttled past retries");
+    assert!(
+        reason.starts_with("ThrottlingException: injected ThrottlingException")
+            && reason.ends_with("(dynamodb:DescribeContinuousBackups)"),
+        "{reason}"
+    );
+    assert_eq!(table.attributes["sse"]["type"], "DEFAULT");
+    let attempts = proxy.requests().iter().filter(|r| throttled(r)).count();
+    assert_eq!(attempts, 3, "throttling is retried up to max_attempts");
+    let fine = doc(&inventory, "aws.dynamodb.table", "pf-fine");
+    assert_eq!(
+        fine.attributes["point_in_time_recovery"],
+        json!({"enabled": false})
+    );
+
+    let policy = doc(&inventory, "aws.iam.policy", "pf-denied");
+    assert_eq!(policy.arn, format!("{role_arn}/inline-policy/pf-denied"));
+    for group in ["policy", "analysis"] {
+        let reason = policy.errors.get(group).expect("denied");
+        assert!(
+            reason.starts_with("AccessDenied: injected AccessDenied")
+                && reason.ends_with("(iam:GetRolePolicy)"),
+            "{reason}"
+        );
+    }
+    let readable = doc(&inventory, "aws.iam.policy", "pf-readable");
+    assert!(readable.errors.is_empty(), "{:?}", readable.errors);
+    assert_eq!(
+        readable.attributes["policy"]["statements"][0]["actions"],
+        json!(["s3:getobject"])
+    );
+}
