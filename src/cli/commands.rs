@@ -13,6 +13,7 @@ use super::{Cli, Command, Format, RulesCommand, ScanArgs};
 use crate::catalog::{self, Catalog, Field, FieldType};
 use crate::config::Config;
 use crate::inventory::Inventory;
+use crate::plan::Plan;
 use crate::report::{self, Report, ReportInput, Source};
 use crate::rules::{self, ParamOverride, RuleSet, Severity};
 
@@ -26,6 +27,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Rules(RulesCommand::List { paths, markdown }) => list(&paths, markdown),
         Command::Catalog { resource_type } => print_catalog(resource_type.as_deref()),
         Command::Explain { rule_id, rules } => explain(&rule_id, &rules),
+        Command::Snapshot(args) => snapshot(args),
+        Command::IamPolicy { rules } => iam_policy(&rules),
     }
 }
 
@@ -122,18 +125,29 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
         );
     }
 
-    let Some(inventory_path) = &args.inventory else {
-        anyhow::bail!(
-            "live scanning needs the AWS collectors; pass --inventory FILE to evaluate a saved inventory"
-        );
+    let (inventory, source) = match &args.inventory {
+        Some(path) => load_inventory(path)?,
+        None => {
+            let options = args.live.options(&config.regions)?;
+            let plan = Plan::from_rules(&set);
+            let inventory = super::live::collect(&options, &plan, args.quiet)?;
+            if let Some(path) = &args.save_inventory {
+                inventory.save(path)?;
+            }
+            let source = Source {
+                kind: "live".into(),
+                inventory_path: args
+                    .save_inventory
+                    .as_ref()
+                    .map(|p| p.display().to_string()),
+                inventory_sha256: None,
+                collected_at: inventory.collected_at.clone(),
+                accounts: inventory.accounts.clone(),
+                resource_count: inventory.resources.len(),
+            };
+            (inventory, source)
+        }
     };
-    let bytes = std::fs::read(inventory_path)
-        .with_context(|| format!("cannot read inventory {}", inventory_path.display()))?;
-    let text = String::from_utf8(bytes.clone())
-        .with_context(|| format!("inventory {} is not UTF-8", inventory_path.display()))?;
-    let inventory = Inventory::from_json(&text)
-        .with_context(|| format!("invalid inventory {}", inventory_path.display()))?;
-    check_inventory_types(&inventory)?;
     let now_text = args.now.clone().or(inventory.collected_at.clone());
     let now = match &now_text {
         Some(t) => OffsetDateTime::parse(t, &Rfc3339)
@@ -141,14 +155,6 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
         None => OffsetDateTime::now_utc(),
     };
     let evaluation = crate::eval::evaluate(&set, &inventory, now);
-    let source = Source {
-        kind: "inventory".into(),
-        inventory_path: Some(inventory_path.display().to_string()),
-        inventory_sha256: Some(hex::encode(Sha256::digest(&bytes))),
-        collected_at: inventory.collected_at.clone(),
-        accounts: inventory.accounts.clone(),
-        resource_count: inventory.resources.len(),
-    };
     let report = Report::build(ReportInput {
         rules: &set,
         evaluation,
@@ -167,6 +173,63 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
         }
     }
     Ok(report.exit_code(fail_on))
+}
+
+/// Reads a saved inventory and describes it for the report.
+fn load_inventory(path: &std::path::Path) -> anyhow::Result<(Inventory, Source)> {
+    let bytes =
+        std::fs::read(path).with_context(|| format!("cannot read inventory {}", path.display()))?;
+    let text = String::from_utf8(bytes.clone())
+        .with_context(|| format!("inventory {} is not UTF-8", path.display()))?;
+    let inventory = Inventory::from_json(&text)
+        .with_context(|| format!("invalid inventory {}", path.display()))?;
+    check_inventory_types(&inventory)?;
+    let source = Source {
+        kind: "inventory".into(),
+        inventory_path: Some(path.display().to_string()),
+        inventory_sha256: Some(hex::encode(Sha256::digest(&bytes))),
+        collected_at: inventory.collected_at.clone(),
+        accounts: inventory.accounts.clone(),
+        resource_count: inventory.resources.len(),
+    };
+    Ok((inventory, source))
+}
+
+fn snapshot(args: super::live::SnapshotArgs) -> anyhow::Result<u8> {
+    let (config, _) = Config::load(None)?;
+    let plan = if args.rules.is_empty() {
+        Plan::everything(Catalog::builtin())
+    } else {
+        let Some(set) = load_rules(&args.rules)? else {
+            return Ok(2);
+        };
+        Plan::from_rules(&set)
+    };
+    let options = args.live.options(&config.regions)?;
+    let inventory = super::live::collect(&options, &plan, args.quiet)?;
+    inventory.save(&args.output)?;
+    if !args.quiet {
+        eprintln!(
+            "wrote {} resources to {}",
+            inventory.resources.len(),
+            args.output.display()
+        );
+    }
+    Ok(0)
+}
+
+fn iam_policy(paths: &[PathBuf]) -> anyhow::Result<u8> {
+    let paths = if paths.is_empty() {
+        vec![PathBuf::from(DEFAULT_RULES_DIR)]
+    } else {
+        paths.to_vec()
+    };
+    let Some(set) = load_rules(&paths)? else {
+        return Ok(2);
+    };
+    let document = super::live::iam_policy_document(&Plan::from_rules(&set));
+    out(&format!("{}\n", serde_json::to_string_pretty(&document)?))?;
+    Ok(0)
 }
 
 /// An inventory naming a type this binary does not know was made by another version or by

@@ -1,6 +1,9 @@
 //! Command-line interface: flags become validated settings, then each command runs a stage.
 
 mod commands;
+mod live;
+
+pub use live::LiveArgs;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -33,6 +36,13 @@ pub enum Command {
     Catalog {
         /// A resource type, e.g. aws.s3.bucket (all types when omitted).
         resource_type: Option<String>,
+    },
+    /// Collect live resources into an inventory file, for offline evaluation later.
+    Snapshot(live::SnapshotArgs),
+    /// Print the least-privilege IAM policy a scan with these rules needs.
+    IamPolicy {
+        #[arg(long = "rules", value_name = "PATH")]
+        rules: Vec<PathBuf>,
     },
     /// Print a rule's title, rationale, remediation, parameters and framework mappings.
     Explain {
@@ -70,8 +80,13 @@ pub struct ScanArgs {
     #[arg(long = "rules", value_name = "PATH")]
     pub rules: Vec<PathBuf>,
     /// Evaluate a saved inventory (JSON) instead of scanning live accounts.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["save_inventory", "profiles", "role_arns", "endpoint_url"])]
     pub inventory: Option<PathBuf>,
+    /// Also write the collected inventory here (live scans), to re-evaluate it offline.
+    #[arg(long, value_name = "FILE")]
+    pub save_inventory: Option<PathBuf>,
+    #[command(flatten)]
+    pub live: LiveArgs,
     /// Output formats; repeatable. table goes to stdout unless --output is given.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Vec<Format>,

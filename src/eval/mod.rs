@@ -203,6 +203,29 @@ fn dedup(reasons: Vec<String>) -> Vec<String> {
         .collect()
 }
 
+/// Listing failures recorded on `aws.account` documents as `errors["<type>@<region>"]`.
+fn listing_failures<'c>(
+    ctx: &'c Context,
+    resource_type: &str,
+) -> Vec<(&'c ResourceDoc, &'c str, &'c str)> {
+    let prefix = format!("{resource_type}@");
+    let accounts = ctx
+        .by_type
+        .get("aws.account")
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    accounts
+        .iter()
+        .flat_map(|view| {
+            let prefix = prefix.clone();
+            view.doc.errors.iter().filter_map(move |(key, reason)| {
+                key.strip_prefix(prefix.as_str())
+                    .map(|region| (view.doc, region, reason.as_str()))
+            })
+        })
+        .collect()
+}
+
 /// Evaluates every rule over every resource of its type.
 pub fn evaluate(set: &RuleSet, inventory: &Inventory, now: OffsetDateTime) -> Evaluation {
     let ctx = Context::new(&inventory.resources, now);
@@ -239,6 +262,31 @@ pub fn evaluate(set: &RuleSet, inventory: &Inventory, now: OffsetDateTime) -> Ev
                     name: view.doc.name.clone(),
                 },
                 verdict,
+            });
+        }
+        // A type whose listing failed in some account and region may have resources nobody
+        // saw: that is an undecided check, never "no resources".
+        for (account_doc, region, reason) in listing_failures(&ctx, &rule.resource_type) {
+            tally.error += 1;
+            evaluation.findings.push(Finding {
+                rule_id: rule.id.clone(),
+                rule_version: rule.version,
+                severity: rule.severity,
+                resource: ResourceRef {
+                    resource_type: account_doc.resource_type.clone(),
+                    arn: account_doc.arn.clone(),
+                    account: account_doc.account.clone(),
+                    region: region.to_string(),
+                    name: account_doc.name.clone(),
+                },
+                verdict: Verdict {
+                    status: Status::Error,
+                    evidence: BTreeMap::new(),
+                    reasons: vec![format!(
+                        "{} resources in {region} could not be listed: {reason}",
+                        rule.resource_type
+                    )],
+                },
             });
         }
         evaluation.tallies.insert(rule.id.clone(), tally);

@@ -521,3 +521,28 @@ fn deprecation_schedule_against_the_clock() {
         Status::Error
     );
 }
+
+#[test]
+fn a_failed_listing_is_an_error_for_rules_of_that_type() {
+    let text = "id: t\ntitle: t\nseverity: low\nrationale: r\nremediation: r\nresource: aws.kms.key\nassert: { rotation.enabled: { equals: true } }";
+    let rules =
+        crate::rules::parse_str(Path::new("t.yaml"), text, Catalog::builtin()).expect("valid");
+    let set = crate::rules::RuleSet {
+        rules,
+        ..Default::default()
+    };
+    let mut account = doc("aws.account", "arn:aws:iam::123456789012:root", json!({}));
+    account.errors.insert(
+        "aws.kms.key@eu-west-1".into(),
+        "AccessDeniedException: kms:ListKeys".into(),
+    );
+    let inventory = crate::inventory::Inventory::new(vec![], vec![account]);
+    let evaluation = super::evaluate(&set, &inventory, datetime!(2026-06-01 00:00 UTC));
+    assert_eq!(evaluation.tallies["t"].error, 1);
+    assert_eq!(evaluation.findings[0].verdict.status, Status::Error);
+    assert_eq!(evaluation.findings[0].resource.region, "eu-west-1");
+    assert!(
+        evaluation.findings[0].verdict.reasons[0]
+            .contains("could not be listed: AccessDeniedException")
+    );
+}

@@ -1,0 +1,124 @@
+//! The account itself: who the scan runs as (STS) and which regions it covers.
+
+use anyhow::Context;
+use aws_sdk_account::types::RegionOptStatus;
+use aws_types::SdkConfig;
+use serde_json::json;
+
+use super::{CollectOptions, RegionSelection, error};
+use crate::inventory::ResourceDoc;
+use crate::plan::Plan;
+
+pub(crate) const TYPE: &str = "aws.account";
+
+#[derive(Debug, Clone)]
+pub(crate) struct Identity {
+    pub account: String,
+    pub caller_arn: String,
+}
+
+impl Identity {
+    /// `aws`, `aws-cn`, `aws-us-gov`: from the caller's ARN, so every ARN we build matches.
+    pub(crate) fn partition(&self) -> String {
+        self.caller_arn
+            .split(':')
+            .nth(1)
+            .filter(|p| !p.is_empty())
+            .unwrap_or("aws")
+            .to_string()
+    }
+}
+
+pub(crate) async fn identify(config: &SdkConfig) -> Result<Identity, String> {
+    let sts = aws_sdk_sts::Client::new(config);
+    let out = sts
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| error::reason(&e, "sts:GetCallerIdentity"))?;
+    let account = out
+        .account()
+        .filter(|a| !a.is_empty())
+        .ok_or("STS returned no account id")?;
+    Ok(Identity {
+        account: account.to_string(),
+        caller_arn: out.arn().unwrap_or_default().to_string(),
+    })
+}
+
+/// The regions to scan for one account, in a stable order; the first is the account's home
+/// (where global services are read).
+pub(crate) async fn regions(
+    options: &CollectOptions,
+    base: &SdkConfig,
+) -> anyhow::Result<Vec<String>> {
+    let home = base.region().map(|r| r.as_ref().to_string());
+    match &options.regions {
+        RegionSelection::Default => home
+            .map(|r| vec![r])
+            .context("no AWS region configured; set AWS_REGION or pass --regions"),
+        RegionSelection::List(list) => {
+            let mut regions: Vec<String> = Vec::new();
+            for region in list {
+                if !regions.contains(region) {
+                    regions.push(region.clone());
+                }
+            }
+            anyhow::ensure!(!regions.is_empty(), "the region list is empty");
+            Ok(regions)
+        }
+        RegionSelection::All => {
+            let client = aws_sdk_account::Client::new(base);
+            let mut pages = client
+                .list_regions()
+                .region_opt_status_contains(RegionOptStatus::Enabled)
+                .region_opt_status_contains(RegionOptStatus::EnabledByDefault)
+                .into_paginator()
+                .send();
+            let mut regions = Vec::new();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| {
+                    anyhow::anyhow!(
+                        "cannot list the account's enabled regions ({}); pass the regions to scan with --regions",
+                        error::reason(&e, "account:ListRegions")
+                    )
+                })?;
+                regions.extend(
+                    page.regions()
+                        .iter()
+                        .filter_map(|r| r.region_name())
+                        .map(str::to_string),
+                );
+            }
+            regions.sort();
+            anyhow::ensure!(
+                !regions.is_empty(),
+                "account:ListRegions returned no enabled region; pass --regions"
+            );
+            // Keep the configured region first so global services are read where the user expects.
+            if let Some(home) = home.filter(|h| regions.contains(h)) {
+                regions.retain(|r| r != &home);
+                regions.insert(0, home);
+            }
+            Ok(regions)
+        }
+    }
+}
+
+/// The `aws.account` document; `identity` only when the plan asks for it.
+pub(crate) fn document(identity: &Identity, plan: &Plan) -> ResourceDoc {
+    let arn = format!(
+        "arn:{}:iam::{}:root",
+        identity.partition(),
+        identity.account
+    );
+    let mut doc = ResourceDoc::new(TYPE, arn, &identity.account, "global");
+    doc.name = identity.account.clone();
+    if plan.wants(TYPE, "identity") {
+        doc.set(
+            "identity",
+            json!({ "account_id": identity.account, "caller_arn": identity.caller_arn }),
+        );
+    }
+    doc
+}

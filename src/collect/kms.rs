@@ -1,0 +1,158 @@
+//! KMS keys of one region. Aliases are listed once per region and matched to keys, rather than
+//! one ListAliases call per key.
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+
+use super::util::{object, opt_i64, opt_str, rfc3339, strings, tag_map};
+use super::{Scope, Service, error};
+use crate::inventory::ResourceDoc;
+
+const TYPE: &str = "aws.kms.key";
+
+pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
+    if !scope.wants_type(TYPE) {
+        return Vec::new();
+    }
+    let client = aws_sdk_kms::Client::new(&scope.config);
+    let mut keys = Vec::new();
+    let mut pages = client.list_keys().into_paginator().send();
+    while let Some(page) = scope.call(Service::Kms, pages.next()).await {
+        match page {
+            Ok(page) => {
+                keys.extend(page.keys().iter().filter_map(|k| {
+                    Some((k.key_id()?.to_string(), k.key_arn().map(str::to_string)))
+                }))
+            }
+            Err(e) => {
+                scope.listing_failed(TYPE, error::reason(&e, "kms:ListKeys"));
+                return Vec::new();
+            }
+        }
+    }
+
+    // key id -> alias names; Err when the listing failed (then every key's group fails).
+    let aliases: Option<Result<BTreeMap<String, Vec<String>>, String>> = if scope
+        .wants(TYPE, "aliases")
+    {
+        let mut by_key: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut failure = None;
+        let mut pages = client.list_aliases().into_paginator().send();
+        while let Some(page) = scope.call(Service::Kms, pages.next()).await {
+            match page {
+                Ok(page) => {
+                    for alias in page.aliases() {
+                        if let (Some(name), Some(key)) = (alias.alias_name(), alias.target_key_id())
+                        {
+                            by_key
+                                .entry(key.to_string())
+                                .or_default()
+                                .push(name.to_string());
+                        }
+                    }
+                }
+                Err(e) => {
+                    failure = Some(error::reason(&e, "kms:ListAliases"));
+                    break;
+                }
+            }
+        }
+        Some(failure.map_or(Ok(by_key), Err))
+    } else {
+        None
+    };
+    let client = &client;
+    let aliases = &aliases;
+
+    scope
+        .each(keys, |(key_id, key_arn)| async move {
+            let arn = key_arn.unwrap_or_else(|| scope.arn("kms", &format!("key/{key_id}")));
+            let mut doc = scope.doc(TYPE, arn, &key_id);
+            if scope.wants(TYPE, "metadata") {
+                match scope
+                    .call(Service::Kms, client.describe_key().key_id(&key_id).send())
+                    .await
+                {
+                    Ok(out) => match out.key_metadata() {
+                        Some(m) => doc.set(
+                            "metadata",
+                            object(vec![
+                                ("manager", opt_str(m.key_manager().map(|v| v.as_str()))),
+                                ("state", opt_str(m.key_state().map(|v| v.as_str()))),
+                                ("key_spec", opt_str(m.key_spec().map(|v| v.as_str()))),
+                                ("key_usage", opt_str(m.key_usage().map(|v| v.as_str()))),
+                                ("origin", opt_str(m.origin().map(|v| v.as_str()))),
+                                ("multi_region", json!(m.multi_region().unwrap_or(false))),
+                                (
+                                    "created_at",
+                                    opt_str(m.creation_date().and_then(rfc3339).as_deref()),
+                                ),
+                            ]),
+                        ),
+                        None => doc.fail(
+                            "metadata",
+                            "EmptyResponse: DescribeKey returned no metadata (kms:DescribeKey)",
+                        ),
+                    },
+                    Err(e) => doc.fail("metadata", error::reason(&e, "kms:DescribeKey")),
+                }
+            }
+            if scope.wants(TYPE, "rotation") {
+                match scope
+                    .call(
+                        Service::Kms,
+                        client.get_key_rotation_status().key_id(&key_id).send(),
+                    )
+                    .await
+                {
+                    Ok(out) => doc.set(
+                        "rotation",
+                        object(vec![
+                            ("enabled", json!(out.key_rotation_enabled())),
+                            (
+                                "period_days",
+                                opt_i64(out.rotation_period_in_days().map(i64::from)),
+                            ),
+                        ]),
+                    ),
+                    // Asymmetric, HMAC and imported keys cannot rotate automatically: not enabled.
+                    Err(e) if error::is_code(&e, &["UnsupportedOperationException"]) => {
+                        doc.set("rotation", json!({ "enabled": false }));
+                    }
+                    Err(e) => doc.fail("rotation", error::reason(&e, "kms:GetKeyRotationStatus")),
+                }
+            }
+            match aliases {
+                Some(Ok(by_key)) => {
+                    let names = by_key.get(&key_id).map(Vec::as_slice).unwrap_or_default();
+                    doc.set(
+                        "aliases",
+                        json!({ "names": strings(names.iter().map(String::as_str)) }),
+                    );
+                }
+                Some(Err(reason)) => doc.fail("aliases", reason.clone()),
+                None => {}
+            }
+            if scope.wants(TYPE, "tags") {
+                let mut pages = client
+                    .list_resource_tags()
+                    .key_id(&key_id)
+                    .into_paginator()
+                    .send();
+                while let Some(page) = scope.call(Service::Kms, pages.next()).await {
+                    match page {
+                        Ok(page) => doc.tags.extend(tag_map(
+                            page.tags().iter().map(|t| (t.tag_key(), t.tag_value())),
+                        )),
+                        Err(e) => {
+                            doc.fail("tags", error::reason(&e, "kms:ListResourceTags"));
+                            break;
+                        }
+                    }
+                }
+            }
+            doc
+        })
+        .await
+}

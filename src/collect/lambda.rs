@@ -1,0 +1,120 @@
+//! Lambda functions of one region. ListFunctions carries the configuration; environment
+//! variable values are dropped at once and never stored.
+
+use super::util::{object, opt_str, strings, tag_map};
+use super::{Scope, Service, error};
+use crate::inventory::ResourceDoc;
+
+const TYPE: &str = "aws.lambda.function";
+
+pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
+    if !scope.wants_type(TYPE) {
+        return Vec::new();
+    }
+    let client = aws_sdk_lambda::Client::new(&scope.config);
+    let mut docs = Vec::new();
+    let mut pages = client.list_functions().into_paginator().send();
+    while let Some(page) = scope.call(Service::Lambda, pages.next()).await {
+        let page = match page {
+            Ok(page) => page,
+            Err(e) => {
+                scope.listing_failed(TYPE, error::reason(&e, "lambda:ListFunctions"));
+                return Vec::new();
+            }
+        };
+        for f in page.functions() {
+            let Some(name) = f.function_name() else {
+                continue;
+            };
+            let arn = f.function_arn().map_or_else(
+                || scope.arn("lambda", &format!("function:{name}")),
+                str::to_string,
+            );
+            let mut doc = scope.doc(TYPE, arn, name);
+            if scope.wants(TYPE, "configuration") {
+                let mut variable_names: Vec<&str> = f
+                    .environment()
+                    .and_then(|e| e.variables())
+                    .map(|vars| vars.keys().map(String::as_str).collect())
+                    .unwrap_or_default();
+                variable_names.sort_unstable();
+                doc.set(
+                    "configuration",
+                    object(vec![
+                        ("runtime", opt_str(f.runtime().map(|r| r.as_str()))),
+                        (
+                            "package_type",
+                            opt_str(f.package_type().map(|p| p.as_str())),
+                        ),
+                        ("role_arn", opt_str(f.role())),
+                        ("handler", opt_str(f.handler())),
+                        (
+                            "last_modified",
+                            opt_str(f.last_modified().map(normalize_lambda_time).as_deref()),
+                        ),
+                        ("environment_variable_names", strings(variable_names)),
+                        ("kms_key_arn", opt_str(f.kms_key_arn())),
+                        (
+                            "dead_letter_target_arn",
+                            opt_str(f.dead_letter_config().and_then(|d| d.target_arn())),
+                        ),
+                        (
+                            "tracing_mode",
+                            opt_str(
+                                f.tracing_config()
+                                    .and_then(|t| t.mode())
+                                    .map(|m| m.as_str()),
+                            ),
+                        ),
+                    ]),
+                );
+            }
+            docs.push(doc);
+        }
+    }
+    if !scope.wants(TYPE, "tags") {
+        scope.progress.add_total(docs.len() as u64);
+        scope.progress.advance(docs.len() as u64);
+        return docs;
+    }
+    let client = &client;
+    scope
+        .each(docs, |mut doc| async move {
+            match scope
+                .call(
+                    Service::Lambda,
+                    client.list_tags().resource(&doc.arn).send(),
+                )
+                .await
+            {
+                Ok(out) => {
+                    doc.tags = tag_map(
+                        out.tags()
+                            .into_iter()
+                            .flatten()
+                            .map(|(k, v)| (k.as_str(), v.as_str())),
+                    );
+                }
+                Err(e) => doc.fail("tags", error::reason(&e, "lambda:ListTags")),
+            }
+            doc
+        })
+        .await
+}
+
+/// Lambda writes `2024-01-02T03:04:05.000+0000`; RFC 3339 wants a colon in the offset.
+fn normalize_lambda_time(raw: &str) -> String {
+    let parsed = time::OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339).ok().or_else(|| {
+        let format = time::macros::format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond][offset_hour sign:mandatory][offset_minute]"
+        );
+        time::OffsetDateTime::parse(raw, &format).ok()
+    });
+    match parsed.and_then(|t| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .ok()
+    }) {
+        Some(formatted) => formatted,
+        None => raw.to_string(),
+    }
+}

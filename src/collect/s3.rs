@@ -1,0 +1,570 @@
+//! S3 general purpose buckets: listed once per account (ListBuckets is global), each bucket read
+//! through a client of its own region, including regions the scan does not otherwise cover.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use aws_sdk_s3::Client;
+use serde_json::{Value, json};
+
+use super::util::{object, opt_i64, opt_str, tag_map};
+use super::{Scope, Service, config, error};
+use crate::inventory::ResourceDoc;
+
+const TYPE: &str = "aws.s3.bucket";
+const GROUPS: [&str; 8] = [
+    "tags",
+    "encryption",
+    "versioning",
+    "object_lock",
+    "lifecycle",
+    "logging",
+    "public_access_block",
+    "policy",
+];
+
+pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
+    if !scope.wants_type(TYPE) {
+        return Vec::new();
+    }
+    let listing = config::s3_client(&scope.config, &scope.region, scope.endpoint_given);
+    let mut buckets: Vec<(String, Option<String>)> = Vec::new();
+    let mut pages = listing.list_buckets().into_paginator().send();
+    while let Some(page) = scope.call(Service::S3, pages.next()).await {
+        match page {
+            Ok(page) => {
+                for bucket in page.buckets() {
+                    if let Some(name) = bucket.name() {
+                        let region = bucket
+                            .bucket_region()
+                            .filter(|r| !r.is_empty())
+                            .map(str::to_string);
+                        buckets.push((name.to_string(), region));
+                    }
+                }
+            }
+            Err(e) => {
+                scope.listing_failed(TYPE, error::reason(&e, "s3:ListAllMyBuckets"));
+                return Vec::new();
+            }
+        }
+    }
+    let clients = Clients {
+        scope,
+        by_region: Mutex::new(BTreeMap::new()),
+    };
+    let clients = &clients;
+    let listing = &listing;
+    scope
+        .each_found(buckets, |(name, region)| async move {
+            read_bucket(scope, clients, listing, name, region).await
+        })
+        .await
+}
+
+/// One client per bucket region, built on first use.
+struct Clients<'a, 'b> {
+    scope: &'a Scope<'b>,
+    by_region: Mutex<BTreeMap<String, Client>>,
+}
+
+impl Clients<'_, '_> {
+    fn get(&self, region: &str) -> Client {
+        let mut map = match self.by_region.lock() {
+            Ok(map) => map,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        map.entry(region.to_string())
+            .or_insert_with(|| {
+                config::s3_client(&self.scope.config, region, self.scope.endpoint_given)
+            })
+            .clone()
+    }
+}
+
+async fn read_bucket(
+    scope: &Scope<'_>,
+    clients: &Clients<'_, '_>,
+    listing: &Client,
+    name: String,
+    listed_region: Option<String>,
+) -> Option<ResourceDoc> {
+    let arn = format!("arn:{}:s3:::{name}", scope.partition);
+    let region = match listed_region {
+        Some(region) => Ok(region),
+        None => {
+            let out = scope
+                .call(
+                    Service::S3,
+                    listing.get_bucket_location().bucket(&name).send(),
+                )
+                .await;
+            out.map(|o| bucket_region(o.location_constraint().map(|c| c.as_str())))
+                .map_err(|e| {
+                    let gone = error::is_code(&e, &["NoSuchBucket"]);
+                    (gone, error::reason(&e, "s3:GetBucketLocation"))
+                })
+        }
+    };
+    let region = match region {
+        Ok(region) => region,
+        // Deleted since ListBuckets: there is nothing left to describe.
+        Err((true, _)) => return None,
+        // Without its region the bucket's groups cannot be read reliably; say so on each.
+        Err((false, reason)) => {
+            let mut doc = ResourceDoc::new(TYPE, arn, &scope.account, &scope.region);
+            doc.name = name;
+            for group in GROUPS.iter().filter(|g| scope.wants(TYPE, g)) {
+                doc.fail(group, reason.clone());
+            }
+            return Some(doc);
+        }
+    };
+    let mut doc = ResourceDoc::new(TYPE, arn, &scope.account, &region);
+    doc.name = name.clone();
+    let client = clients.get(&region);
+    let bucket = name.as_str();
+    let wants = |group: &str| scope.wants(TYPE, group);
+
+    if wants("tags") {
+        let out = scope
+            .call(
+                Service::S3,
+                client.get_bucket_tagging().bucket(bucket).send(),
+            )
+            .await;
+        match out {
+            Ok(o) => doc.tags = tag_map(o.tag_set().iter().map(|t| (t.key(), t.value()))),
+            Err(e) if error::is_code(&e, &["NoSuchTagSet"]) => {}
+            Err(e) => doc.fail("tags", error::reason(&e, "s3:GetBucketTagging")),
+        }
+    }
+    if wants("encryption") {
+        let out = scope
+            .call(
+                Service::S3,
+                client.get_bucket_encryption().bucket(bucket).send(),
+            )
+            .await;
+        match out {
+            Ok(o) => {
+                let rule = o
+                    .server_side_encryption_configuration()
+                    .and_then(|c| c.rules().first());
+                let default = rule.and_then(|r| r.apply_server_side_encryption_by_default());
+                doc.set(
+                    "encryption",
+                    object(vec![
+                        ("enabled", json!(default.is_some())),
+                        (
+                            "algorithm",
+                            opt_str(default.map(|d| d.sse_algorithm().as_str())),
+                        ),
+                        (
+                            "kms_key_arn",
+                            opt_str(default.and_then(|d| d.kms_master_key_id())),
+                        ),
+                        (
+                            "bucket_key",
+                            json!(rule.and_then(|r| r.bucket_key_enabled()).unwrap_or(false)),
+                        ),
+                    ]),
+                );
+            }
+            Err(e) if error::is_code(&e, &["ServerSideEncryptionConfigurationNotFoundError"]) => {
+                doc.set(
+                    "encryption",
+                    json!({ "enabled": false, "bucket_key": false }),
+                );
+            }
+            Err(e) => doc.fail(
+                "encryption",
+                error::reason(&e, "s3:GetEncryptionConfiguration"),
+            ),
+        }
+    }
+    if wants("versioning") {
+        let out = scope
+            .call(
+                Service::S3,
+                client.get_bucket_versioning().bucket(bucket).send(),
+            )
+            .await;
+        match out {
+            Ok(o) => doc.set(
+                "versioning",
+                json!({
+                    "status": o.status().map_or("Disabled", |s| s.as_str()),
+                    "mfa_delete": o.mfa_delete().is_some_and(|m| m.as_str() == "Enabled"),
+                }),
+            ),
+            Err(e) => doc.fail("versioning", error::reason(&e, "s3:GetBucketVersioning")),
+        }
+    }
+    if wants("object_lock") {
+        let out = scope
+            .call(
+                Service::S3,
+                client.get_object_lock_configuration().bucket(bucket).send(),
+            )
+            .await;
+        match out {
+            Ok(o) => {
+                let config = o.object_lock_configuration();
+                let enabled = config
+                    .and_then(|c| c.object_lock_enabled())
+                    .is_some_and(|e| e.as_str() == "Enabled");
+                let retention = config
+                    .and_then(|c| c.rule())
+                    .and_then(|r| r.default_retention());
+                let retention = retention.map(|r| {
+                    // moto sends Days=0 next to Years; a zero is no period at all.
+                    let days = r.days().filter(|d| *d > 0).map(i64::from);
+                    let years = r.years().filter(|y| *y > 0).map(|y| i64::from(y) * 365);
+                    object(vec![
+                        ("mode", opt_str(r.mode().map(|m| m.as_str()))),
+                        ("days", opt_i64(days.or(years))),
+                    ])
+                });
+                let mut value = json!({ "enabled": enabled });
+                if let Some(retention) = retention {
+                    value["default_retention"] = retention;
+                }
+                doc.set("object_lock", value);
+            }
+            Err(e) if error::is_code(&e, &["ObjectLockConfigurationNotFoundError"]) => {
+                doc.set("object_lock", json!({ "enabled": false }));
+            }
+            Err(e) => doc.fail(
+                "object_lock",
+                error::reason(&e, "s3:GetBucketObjectLockConfiguration"),
+            ),
+        }
+    }
+    if wants("lifecycle") {
+        let out = scope
+            .call(
+                Service::S3,
+                client
+                    .get_bucket_lifecycle_configuration()
+                    .bucket(bucket)
+                    .send(),
+            )
+            .await;
+        match out {
+            Ok(o) => doc.set(
+                "lifecycle",
+                json!({ "rules": o.rules().iter().map(lifecycle_rule).collect::<Vec<_>>() }),
+            ),
+            Err(e) if error::is_code(&e, &["NoSuchLifecycleConfiguration"]) => {
+                doc.set("lifecycle", json!({ "rules": [] }));
+            }
+            Err(e) => doc.fail(
+                "lifecycle",
+                error::reason(&e, "s3:GetLifecycleConfiguration"),
+            ),
+        }
+    }
+    if wants("logging") {
+        let out = scope
+            .call(
+                Service::S3,
+                client.get_bucket_logging().bucket(bucket).send(),
+            )
+            .await;
+        match out {
+            Ok(o) => {
+                let logging = o.logging_enabled();
+                doc.set(
+                    "logging",
+                    object(vec![
+                        ("enabled", json!(logging.is_some())),
+                        ("target_bucket", opt_str(logging.map(|l| l.target_bucket()))),
+                        ("target_prefix", opt_str(logging.map(|l| l.target_prefix()))),
+                    ]),
+                );
+            }
+            Err(e) => doc.fail("logging", error::reason(&e, "s3:GetBucketLogging")),
+        }
+    }
+    if wants("public_access_block") {
+        let out = scope
+            .call(
+                Service::S3,
+                client.get_public_access_block().bucket(bucket).send(),
+            )
+            .await;
+        match out {
+            Ok(o) => {
+                let c = o.public_access_block_configuration();
+                let flag =
+                    |f: fn(&aws_sdk_s3::types::PublicAccessBlockConfiguration) -> Option<bool>| {
+                        c.and_then(f).unwrap_or(false)
+                    };
+                doc.set(
+                    "public_access_block",
+                    json!({
+                        "block_public_acls": flag(|c| c.block_public_acls()),
+                        "ignore_public_acls": flag(|c| c.ignore_public_acls()),
+                        "block_public_policy": flag(|c| c.block_public_policy()),
+                        "restrict_public_buckets": flag(|c| c.restrict_public_buckets()),
+                    }),
+                );
+            }
+            Err(e) if error::is_code(&e, &["NoSuchPublicAccessBlockConfiguration"]) => doc.set(
+                "public_access_block",
+                json!({
+                    "block_public_acls": false, "ignore_public_acls": false,
+                    "block_public_policy": false, "restrict_public_buckets": false,
+                }),
+            ),
+            Err(e) => doc.fail(
+                "public_access_block",
+                error::reason(&e, "s3:GetBucketPublicAccessBlock"),
+            ),
+        }
+    }
+    if wants("policy") {
+        let out = scope
+            .call(
+                Service::S3,
+                client.get_bucket_policy().bucket(bucket).send(),
+            )
+            .await;
+        match out {
+            Ok(o) => match o.policy().map(serde_json::from_str::<Value>) {
+                Some(Ok(policy)) => doc.set(
+                    "policy",
+                    json!({
+                        "present": true,
+                        "denies_insecure_transport": denies_insecure_transport(&policy),
+                        "statements": crate::iam_policy::normalize_statements(&policy),
+                    }),
+                ),
+                Some(Err(e)) => doc.fail(
+                    "policy",
+                    format!("InvalidPolicyDocument: {e} (s3:GetBucketPolicy)"),
+                ),
+                None => doc.set("policy", no_policy()),
+            },
+            Err(e) if error::is_code(&e, &["NoSuchBucketPolicy"]) => doc.set("policy", no_policy()),
+            Err(e) => doc.fail("policy", error::reason(&e, "s3:GetBucketPolicy")),
+        }
+    }
+    Some(doc)
+}
+
+fn no_policy() -> Value {
+    json!({ "present": false, "denies_insecure_transport": false, "statements": [] })
+}
+
+/// GetBucketLocation's answer as a region: empty means us-east-1, and `EU` is eu-west-1's old name.
+fn bucket_region(constraint: Option<&str>) -> String {
+    match constraint {
+        None | Some("") => "us-east-1".to_string(),
+        Some("EU") => "eu-west-1".to_string(),
+        Some(region) => region.to_string(),
+    }
+}
+
+fn lifecycle_rule(rule: &aws_sdk_s3::types::LifecycleRule) -> Value {
+    let filter = rule.filter();
+    let and = filter.and_then(|f| f.and());
+    #[allow(deprecated)]
+    let legacy_prefix = rule.prefix();
+    let prefix = filter
+        .and_then(|f| f.prefix())
+        .or(and.and_then(|a| a.prefix()))
+        .or(legacy_prefix)
+        .unwrap_or("");
+    let narrowed_by_filter = filter.is_some_and(|f| {
+        f.tag().is_some()
+            || f.object_size_greater_than().is_some()
+            || f.object_size_less_than().is_some()
+    });
+    let narrowed_by_and = and.is_some_and(|a| {
+        !a.tags().is_empty()
+            || a.object_size_greater_than().is_some()
+            || a.object_size_less_than().is_some()
+    });
+    let applies_to_all = prefix.is_empty() && !narrowed_by_filter && !narrowed_by_and;
+    let transitions: Vec<Value> = rule
+        .transitions()
+        .iter()
+        .map(|t| {
+            object(vec![
+                ("days", opt_i64(t.days().map(i64::from))),
+                (
+                    "storage_class",
+                    opt_str(t.storage_class().map(|s| s.as_str())),
+                ),
+            ])
+        })
+        .collect();
+    let noncurrent_transitions: Vec<Value> = rule
+        .noncurrent_version_transitions()
+        .iter()
+        .map(|t| {
+            object(vec![
+                ("days", opt_i64(t.noncurrent_days().map(i64::from))),
+                (
+                    "storage_class",
+                    opt_str(t.storage_class().map(|s| s.as_str())),
+                ),
+            ])
+        })
+        .collect();
+    object(vec![
+        ("id", opt_str(rule.id())),
+        ("status", json!(rule.status().as_str())),
+        ("applies_to_all_objects", json!(applies_to_all)),
+        ("prefix", json!(prefix)),
+        ("transitions", Value::Array(transitions)),
+        (
+            "expiration_days",
+            opt_i64(rule.expiration().and_then(|e| e.days()).map(i64::from)),
+        ),
+        (
+            "noncurrent_transitions",
+            Value::Array(noncurrent_transitions),
+        ),
+        (
+            "noncurrent_expiration_days",
+            opt_i64(
+                rule.noncurrent_version_expiration()
+                    .and_then(|e| e.noncurrent_days())
+                    .map(i64::from),
+            ),
+        ),
+    ])
+}
+
+/// A Deny for every principal when `aws:SecureTransport` is false (Bool or BoolIfExists).
+pub(crate) fn denies_insecure_transport(policy: &Value) -> bool {
+    let statements = match policy.get("Statement") {
+        Some(Value::Array(items)) => items.iter().collect::<Vec<_>>(),
+        Some(item @ Value::Object(_)) => vec![item],
+        _ => Vec::new(),
+    };
+    statements.into_iter().any(|s| {
+        let deny = s.get("Effect").and_then(Value::as_str) == Some("Deny");
+        let everyone = match s.get("Principal") {
+            Some(Value::String(p)) => p == "*",
+            Some(Value::Object(map)) => map.get("AWS").is_some_and(|aws| match aws {
+                Value::String(p) => p == "*",
+                Value::Array(items) => items.iter().any(|p| p.as_str() == Some("*")),
+                _ => false,
+            }),
+            _ => false,
+        };
+        let insecure = ["Bool", "BoolIfExists"].iter().any(|op| {
+            let value = s.get("Condition").and_then(|c| c.get(*op)).and_then(|b| {
+                b.as_object().and_then(|m| {
+                    m.iter()
+                        .find(|(k, _)| k.eq_ignore_ascii_case("aws:SecureTransport"))
+                        .map(|(_, v)| v)
+                })
+            });
+            match value {
+                Some(Value::String(v)) => v.eq_ignore_ascii_case("false"),
+                Some(Value::Bool(v)) => !v,
+                Some(Value::Array(items)) => items.iter().any(|v| {
+                    v.as_str().is_some_and(|v| v.eq_ignore_ascii_case("false"))
+                        || v.as_bool() == Some(false)
+                }),
+                _ => false,
+            }
+        });
+        deny && everyone && insecure
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_s3::types::{
+        ExpirationStatus, LifecycleRule, LifecycleRuleAndOperator, LifecycleRuleFilter, Tag,
+    };
+
+    fn rule(filter: Option<LifecycleRuleFilter>) -> Value {
+        let rule = LifecycleRule::builder()
+            .status(ExpirationStatus::Enabled)
+            .set_filter(filter)
+            .build()
+            .expect("rule");
+        lifecycle_rule(&rule)
+    }
+
+    #[test]
+    fn only_unfiltered_rules_apply_to_all_objects() {
+        assert_eq!(rule(None)["applies_to_all_objects"], true);
+        let empty_prefix = LifecycleRuleFilter::builder().prefix("").build();
+        assert_eq!(rule(Some(empty_prefix))["applies_to_all_objects"], true);
+        let prefix = LifecycleRuleFilter::builder().prefix("tmp/").build();
+        assert_eq!(rule(Some(prefix))["applies_to_all_objects"], false);
+        let tag = Tag::builder().key("k").value("v").build().expect("tag");
+        let tagged = LifecycleRuleFilter::builder().tag(tag.clone()).build();
+        assert_eq!(rule(Some(tagged))["applies_to_all_objects"], false);
+        let sized = LifecycleRuleFilter::builder()
+            .object_size_greater_than(1024)
+            .build();
+        assert_eq!(rule(Some(sized))["applies_to_all_objects"], false);
+        let and_tags = LifecycleRuleFilter::builder()
+            .and(
+                LifecycleRuleAndOperator::builder()
+                    .prefix("")
+                    .tags(tag)
+                    .build(),
+            )
+            .build();
+        assert_eq!(rule(Some(and_tags))["applies_to_all_objects"], false);
+        let and_prefix = LifecycleRuleFilter::builder()
+            .and(LifecycleRuleAndOperator::builder().prefix("logs/").build())
+            .build();
+        let value = rule(Some(and_prefix));
+        assert_eq!(value["applies_to_all_objects"], false);
+        assert_eq!(value["prefix"], "logs/");
+    }
+
+    #[test]
+    fn insecure_transport_denial_needs_deny_everyone_and_the_condition() {
+        let statement = |effect: &str, principal: Value, condition: Value| {
+            json!({"Statement": {"Effect": effect, "Principal": principal, "Action": "s3:*",
+                "Resource": "*", "Condition": condition}})
+        };
+        let insecure = json!({"Bool": {"aws:SecureTransport": "false"}});
+        assert!(denies_insecure_transport(&statement(
+            "Deny",
+            json!("*"),
+            insecure.clone()
+        )));
+        assert!(denies_insecure_transport(&statement(
+            "Deny",
+            json!({"AWS": ["*"]}),
+            json!({"BoolIfExists": {"aws:securetransport": false}})
+        )));
+        assert!(!denies_insecure_transport(&statement(
+            "Allow",
+            json!("*"),
+            insecure.clone()
+        )));
+        assert!(!denies_insecure_transport(&statement(
+            "Deny",
+            json!({"AWS": "arn:aws:iam::123456789012:root"}),
+            insecure
+        )));
+        assert!(!denies_insecure_transport(&statement(
+            "Deny",
+            json!("*"),
+            json!({"Bool": {"aws:SecureTransport": "true"}})
+        )));
+    }
+
+    #[test]
+    fn bucket_location_names() {
+        assert_eq!(bucket_region(None), "us-east-1");
+        assert_eq!(bucket_region(Some("")), "us-east-1");
+        assert_eq!(bucket_region(Some("EU")), "eu-west-1");
+        assert_eq!(bucket_region(Some("ap-south-1")), "ap-south-1");
+    }
+}

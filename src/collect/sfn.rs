@@ -1,0 +1,250 @@
+//! Step Functions state machines of one region, with the Lambda functions their definitions
+//! invoke (so rules can check that those functions exist).
+
+use serde_json::{Value, json};
+
+use super::util::{object, opt_str, strings, tag_map};
+use super::{Scope, Service, error};
+use crate::inventory::ResourceDoc;
+
+const TYPE: &str = "aws.sfn.state_machine";
+
+pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
+    if !scope.wants_type(TYPE) {
+        return Vec::new();
+    }
+    let client = aws_sdk_sfn::Client::new(&scope.config);
+    let mut machines = Vec::new();
+    let mut pages = client.list_state_machines().into_paginator().send();
+    while let Some(page) = scope.call(Service::Sfn, pages.next()).await {
+        match page {
+            Ok(page) => machines.extend(
+                page.state_machines()
+                    .iter()
+                    .map(|m| (m.name().to_string(), m.state_machine_arn().to_string())),
+            ),
+            Err(e) => {
+                scope.listing_failed(TYPE, error::reason(&e, "states:ListStateMachines"));
+                return Vec::new();
+            }
+        }
+    }
+    let client = &client;
+    scope
+        .each(machines, |(name, arn)| async move {
+            let mut doc = scope.doc(TYPE, arn.clone(), &name);
+            let groups: Vec<&str> =
+                ["definition", "logging", "tracing"].into_iter().filter(|g| scope.wants(TYPE, g)).collect();
+            if !groups.is_empty() {
+                match scope.call(Service::Sfn, client.describe_state_machine().state_machine_arn(&arn).send()).await {
+                    Ok(out) => {
+                        for group in groups {
+                            match group {
+                                "definition" => match serde_json::from_str::<Value>(out.definition()) {
+                                    Ok(definition) => doc.set(
+                                        "definition",
+                                        object(vec![
+                                            ("type", json!(out.r#type().as_str())),
+                                            ("status", opt_str(out.status().map(|s| s.as_str()))),
+                                            ("role_arn", json!(out.role_arn())),
+                                            (
+                                                "lambda_function_arns",
+                                                strings(resolve_function_arns(&definition, &arn).iter().map(String::as_str)),
+                                            ),
+                                        ]),
+                                    ),
+                                    Err(e) => doc.fail(
+                                        "definition",
+                                        format!("InvalidDefinition: {e} (states:DescribeStateMachine)"),
+                                    ),
+                                },
+                                "logging" => {
+                                    let logging = out.logging_configuration();
+                                    let destinations: Vec<&str> = logging
+                                        .map(|l| l.destinations())
+                                        .unwrap_or_default()
+                                        .iter()
+                                        .filter_map(|d| d.cloud_watch_logs_log_group()?.log_group_arn())
+                                        .collect();
+                                    doc.set(
+                                        "logging",
+                                        json!({
+                                            "level": logging.and_then(|l| l.level()).map_or("OFF", |l| l.as_str()),
+                                            "include_execution_data": logging.is_some_and(|l| l.include_execution_data()),
+                                            "destinations": strings(destinations),
+                                        }),
+                                    );
+                                }
+                                _ => {
+                                    let enabled = out.tracing_configuration().is_some_and(|t| t.enabled());
+                                    doc.set("tracing", json!({ "enabled": enabled }));
+                                }
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        let reason = error::reason(&e, "states:DescribeStateMachine");
+                        for group in groups {
+                            doc.fail(group, reason.clone());
+                        }
+                    }
+                }
+            }
+            if scope.wants(TYPE, "tags") {
+                match scope.call(Service::Sfn, client.list_tags_for_resource().resource_arn(&arn).send()).await {
+                    Ok(out) => {
+                        doc.tags = tag_map(out.tags().iter().filter_map(|t| Some((t.key()?, t.value().unwrap_or("")))));
+                    }
+                    Err(e) => doc.fail("tags", error::reason(&e, "states:ListTagsForResource")),
+                }
+            }
+            doc
+        })
+        .await
+}
+
+/// Lambda functions an Amazon States Language definition invokes: Task states whose Resource is
+/// a function ARN, and `arn:aws:states:::lambda:invoke[.waitForTaskToken]` tasks with a literal
+/// `Parameters.FunctionName` (a `FunctionName.$` path is only known at run time and is skipped).
+/// Parallel branches and Map iterators / item processors are searched too. Sorted, unique.
+pub fn lambda_function_arns(definition: &Value) -> Vec<String> {
+    let mut arns = Vec::new();
+    collect_states(definition, &mut arns);
+    arns.sort();
+    arns.dedup();
+    arns
+}
+
+/// The functions a definition invokes as unqualified function ARNs, so they compare equal to
+/// the ARNs Lambda lists: a bare name or partial ARN is completed with the state machine's
+/// partition, region and account, and a version or alias qualifier is dropped.
+pub fn resolve_function_arns(definition: &Value, machine_arn: &str) -> Vec<String> {
+    let mut arns: Vec<String> = lambda_function_arns(definition)
+        .iter()
+        .map(|reference| function_arn(reference, machine_arn))
+        .collect();
+    arns.sort();
+    arns.dedup();
+    arns
+}
+
+fn function_arn(reference: &str, machine_arn: &str) -> String {
+    let machine: Vec<&str> = machine_arn.split(':').collect();
+    let (partition, region, account) = match machine.as_slice() {
+        ["arn", partition, _, region, account, ..] => (*partition, *region, *account),
+        _ => ("aws", "", ""),
+    };
+    let parts: Vec<&str> = reference.split(':').collect();
+    match parts.as_slice() {
+        ["arn", p, "lambda", r, a, "function", name, ..] => {
+            format!("arn:{p}:lambda:{r}:{a}:function:{name}")
+        }
+        [a, "function", name, ..] => format!("arn:{partition}:lambda:{region}:{a}:function:{name}"),
+        [name, ..] => format!("arn:{partition}:lambda:{region}:{account}:function:{name}"),
+        [] => reference.to_string(),
+    }
+}
+
+fn collect_states(machine: &Value, arns: &mut Vec<String>) {
+    let Some(states) = machine.get("States").and_then(Value::as_object) else {
+        return;
+    };
+    for state in states.values() {
+        match state.get("Type").and_then(Value::as_str) {
+            Some("Task") => {
+                if let Some(arn) = task_lambda(state) {
+                    arns.push(arn);
+                }
+            }
+            Some("Parallel") => {
+                for branch in state
+                    .get("Branches")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    collect_states(branch, arns);
+                }
+            }
+            Some("Map") => {
+                for key in ["Iterator", "ItemProcessor"] {
+                    if let Some(inner) = state.get(key) {
+                        collect_states(inner, arns);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn task_lambda(state: &Value) -> Option<String> {
+    let resource = state.get("Resource")?.as_str()?;
+    let parts: Vec<&str> = resource.split(':').collect();
+    // arn:<partition>:lambda:<region>:<account>:function:<name>[:qualifier]
+    if parts.len() >= 7 && parts[0] == "arn" && parts[2] == "lambda" && parts[5] == "function" {
+        return Some(resource.to_string());
+    }
+    // arn:<partition>:states:::lambda:invoke[.waitForTaskToken]
+    if parts.len() >= 7
+        && parts[2] == "states"
+        && parts[5] == "lambda"
+        && parts[6].starts_with("invoke")
+    {
+        let name = state.get("Parameters")?.get("FunctionName")?.as_str()?;
+        return Some(name.to_string());
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn function_references_become_unqualified_arns() {
+        let machine = "arn:aws:states:eu-west-1:111122223333:stateMachine:flow";
+        let definition = serde_json::json!({ "StartAt": "A", "States": {
+            "A": { "Type": "Task", "Resource": "arn:aws:lambda:eu-west-1:111122223333:function:direct:live", "Next": "B" },
+            "B": { "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": { "FunctionName": "by-name:3" }, "Next": "C" },
+            "C": { "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": { "FunctionName": "444455556666:function:partial" }, "End": true }
+        }});
+        assert_eq!(
+            super::resolve_function_arns(&definition, machine),
+            vec![
+                "arn:aws:lambda:eu-west-1:111122223333:function:by-name",
+                "arn:aws:lambda:eu-west-1:111122223333:function:direct",
+                "arn:aws:lambda:eu-west-1:444455556666:function:partial",
+            ]
+        );
+    }
+
+    use super::*;
+
+    #[test]
+    fn finds_lambdas_in_tasks_branches_and_maps() {
+        let definition = json!({
+            "StartAt": "A",
+            "States": {
+                "A": { "Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:direct", "Next": "P" },
+                "P": { "Type": "Parallel", "Branches": [
+                    { "StartAt": "B", "States": { "B": { "Type": "Task",
+                        "Resource": "arn:aws:states:::lambda:invoke",
+                        "Parameters": { "FunctionName": "arn:aws:lambda:us-east-1:123456789012:function:invoked" }, "End": true } } }
+                ], "Next": "M" },
+                "M": { "Type": "Map", "ItemProcessor": { "StartAt": "C", "States": {
+                    "C": { "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                        "Parameters": { "FunctionName": "token-fn" }, "End": true } } }, "Next": "D" },
+                "D": { "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                    "Parameters": { "FunctionName.$": "$.fn" }, "Next": "E" },
+                "E": { "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage", "End": true }
+            }
+        });
+        assert_eq!(
+            lambda_function_arns(&definition),
+            vec![
+                "arn:aws:lambda:us-east-1:123456789012:function:direct",
+                "arn:aws:lambda:us-east-1:123456789012:function:invoked",
+                "token-fn",
+            ]
+        );
+    }
+}

@@ -1,0 +1,70 @@
+//! SSM parameters of one region: metadata from DescribeParameters only. Values are never read
+//! (no GetParameter, with or without decryption).
+
+use super::util::{object, opt_str, rfc3339, tag_map};
+use super::{Scope, Service, error};
+use crate::inventory::ResourceDoc;
+
+const TYPE: &str = "aws.ssm.parameter";
+
+pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
+    if !scope.wants_type(TYPE) {
+        return Vec::new();
+    }
+    let client = aws_sdk_ssm::Client::new(&scope.config);
+    let mut docs = Vec::new();
+    let mut pages = client.describe_parameters().into_paginator().send();
+    while let Some(page) = scope.call(Service::Ssm, pages.next()).await {
+        let page = match page {
+            Ok(page) => page,
+            Err(e) => {
+                scope.listing_failed(TYPE, error::reason(&e, "ssm:DescribeParameters"));
+                return Vec::new();
+            }
+        };
+        for p in page.parameters() {
+            let Some(name) = p.name() else { continue };
+            let arn = p.arn().map(str::to_string).unwrap_or_else(|| {
+                scope.arn(
+                    "ssm",
+                    &format!("parameter/{}", name.trim_start_matches('/')),
+                )
+            });
+            let mut doc = scope.doc(TYPE, arn, name);
+            if scope.wants(TYPE, "metadata") {
+                doc.set(
+                    "metadata",
+                    object(vec![
+                        ("type", opt_str(p.r#type().map(|t| t.as_str()))),
+                        ("kms_key_id", opt_str(p.key_id())),
+                        ("tier", opt_str(p.tier().map(|t| t.as_str()))),
+                        (
+                            "last_modified",
+                            opt_str(p.last_modified_date().and_then(rfc3339).as_deref()),
+                        ),
+                    ]),
+                );
+            }
+            docs.push(doc);
+        }
+    }
+    if !scope.wants(TYPE, "tags") {
+        scope.progress.add_total(docs.len() as u64);
+        scope.progress.advance(docs.len() as u64);
+        return docs;
+    }
+    let client = &client;
+    scope
+        .each(docs, |mut doc| async move {
+            let request = client
+                .list_tags_for_resource()
+                .resource_type(aws_sdk_ssm::types::ResourceTypeForTagging::Parameter)
+                .resource_id(&doc.name);
+            match scope.call(Service::Ssm, request.send()).await {
+                Ok(out) => doc.tags = tag_map(out.tag_list().iter().map(|t| (t.key(), t.value()))),
+                Err(e) => doc.fail("tags", error::reason(&e, "ssm:ListTagsForResource")),
+            }
+            doc
+        })
+        .await
+}

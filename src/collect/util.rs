@@ -1,0 +1,93 @@
+//! Small conversions shared by the collectors.
+
+use std::collections::BTreeMap;
+
+use aws_smithy_types::DateTime;
+use aws_smithy_types::date_time::Format;
+use serde_json::{Map, Value};
+
+/// RFC 3339, the inventory's one timestamp format.
+pub(crate) fn rfc3339(time: &DateTime) -> Option<String> {
+    time.fmt(Format::DateTime).ok()
+}
+
+/// An object without the keys whose value is null: absent fields stay absent in documents.
+pub(crate) fn object(pairs: Vec<(&str, Value)>) -> Value {
+    let mut map = Map::new();
+    for (key, value) in pairs {
+        if !value.is_null() {
+            map.insert(key.to_string(), value);
+        }
+    }
+    Value::Object(map)
+}
+
+pub(crate) fn opt_str(value: Option<&str>) -> Value {
+    value.map_or(Value::Null, |s| Value::String(s.to_string()))
+}
+
+pub(crate) fn opt_i64(value: Option<i64>) -> Value {
+    value.map_or(Value::Null, Value::from)
+}
+
+pub(crate) fn strings<'a>(values: impl IntoIterator<Item = &'a str>) -> Value {
+    Value::Array(
+        values
+            .into_iter()
+            .map(|s| Value::String(s.to_string()))
+            .collect(),
+    )
+}
+
+/// Tags from any SDK's key/value pairs.
+pub(crate) fn tag_map<'a>(
+    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> BTreeMap<String, String> {
+    pairs
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// IAM returns policy documents URL-encoded (moto only some of them). Decoding plain JSON is
+/// harmless unless it holds a literal `%xx`, so try the JSON as given when decoding breaks it.
+pub(crate) fn parse_policy_document(raw: &str) -> Result<Value, String> {
+    let decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
+    match serde_json::from_str(&decoded) {
+        Ok(value) => Ok(value),
+        Err(decoded_err) => {
+            serde_json::from_str(raw).map_err(|_| format!("InvalidPolicyDocument: {decoded_err}"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn policy_documents_parse_encoded_or_plain() {
+        let plain = r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#;
+        let encoded = "%7B%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22s3%3A%2A%22%2C%22Resource%22%3A%22%2A%22%7D%5D%7D";
+        let expected =
+            json!({"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]});
+        assert_eq!(parse_policy_document(plain), Ok(expected.clone()));
+        assert_eq!(parse_policy_document(encoded), Ok(expected));
+        // A literal %xx in plain JSON survives: decoding it first would break the document.
+        let literal = r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/%7B%22"}]}"#;
+        let parsed = parse_policy_document(literal).expect("literal percent");
+        assert_eq!(parsed["Statement"][0]["Resource"], "arn:aws:s3:::b/%7B%22");
+        assert!(parse_policy_document("not json").is_err());
+    }
+
+    #[test]
+    fn null_fields_are_left_out() {
+        let value = object(vec![
+            ("a", json!(1)),
+            ("b", Value::Null),
+            ("c", opt_str(Some("x"))),
+        ]);
+        assert_eq!(value, json!({"a": 1, "c": "x"}));
+    }
+}

@@ -1,0 +1,241 @@
+//! Shared test harness: moto, the fault proxy, and process isolation for AWS settings.
+//!
+//! The AWS SDK reads credentials and config files from the environment, and Rust 2024 makes
+//! `std::env::set_var` unsafe (forbidden by this crate's lints). So each test re-runs itself in
+//! a child process of this test binary with a clean, fixed AWS environment: static test
+//! credentials, no config files, and the instance metadata service disabled, so nothing outside
+//! this machine's loopback is ever contacted. All children share one moto server started by
+//! the parent; tests keep apart by using resource names of their own.
+
+#![allow(dead_code)]
+
+pub mod fault_proxy;
+pub mod moto;
+
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_types::SdkConfig;
+use aws_types::region::Region;
+use posture::collect::{CollectOptions, RegionSelection};
+use posture::inventory::{Inventory, ResourceDoc};
+use posture::plan::Plan;
+
+const CHILD_MARKER: &str = "POSTURE_TEST_CHILD";
+const ENDPOINT_VAR: &str = "POSTURE_TEST_MOTO_ENDPOINT";
+pub const REGION: &str = "us-east-1";
+pub const ACCOUNT: &str = "123456789012";
+
+/// The environment every child runs with; anything else AWS-related is removed.
+const AWS_ENV: &[(&str, &str)] = &[
+    ("AWS_ACCESS_KEY_ID", "testing"),
+    ("AWS_SECRET_ACCESS_KEY", "testing"),
+    ("AWS_SESSION_TOKEN", "testing"),
+    ("AWS_REGION", REGION),
+    ("AWS_DEFAULT_REGION", REGION),
+    ("AWS_EC2_METADATA_DISABLED", "true"),
+    ("AWS_CONFIG_FILE", "/dev/null"),
+    ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+];
+
+static MOTO: OnceLock<moto::Moto> = OnceLock::new();
+
+pub struct TestEnv {
+    /// moto's endpoint (seed here, or point a FaultProxy at it).
+    pub moto: String,
+}
+
+/// Runs `body` in a child process with the test AWS environment; in the parent, starts moto
+/// (once) and the child, and fails with the child's output when the child fails.
+pub fn isolated<F, Fut>(test_name: &str, body: F)
+where
+    F: FnOnce(TestEnv) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    isolated_with(test_name, &[], body);
+}
+
+/// Like `isolated`, with changes to the child's AWS environment: `Some` sets, `None` removes.
+pub fn isolated_with<F, Fut>(test_name: &str, changes: &[(&str, Option<&str>)], body: F)
+where
+    F: FnOnce(TestEnv) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    if std::env::var_os(CHILD_MARKER).is_some() {
+        let moto = std::env::var(ENDPOINT_VAR).expect("the parent passes moto's endpoint");
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
+        runtime.block_on(body(TestEnv { moto }));
+        return;
+    }
+    let moto = MOTO.get_or_init(moto::Moto::start);
+    let mut command = Command::new(std::env::current_exe().expect("test binary path"));
+    command.args([test_name, "--exact", "--nocapture", "--test-threads=1"]);
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("AWS_") {
+            command.env_remove(name);
+        }
+    }
+    command
+        .envs(AWS_ENV.iter().copied())
+        // Failures are reported through the parent; a backtrace per child is only noise.
+        .env("RUST_BACKTRACE", "0")
+        .env(CHILD_MARKER, "1")
+        .env(ENDPOINT_VAR, &moto.endpoint);
+    for (name, value) in changes {
+        match value {
+            Some(value) => command.env(name, value),
+            None => command.env_remove(name),
+        };
+    }
+    let output = command.output().expect("run the test in a child process");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "{test_name} failed in its child process:\n{stdout}\n{stderr}"
+    );
+    // Guards against a name filter that matched nothing (which libtest counts as success).
+    assert!(
+        stdout.contains("1 passed"),
+        "{test_name} did not run in its child process:\n{stdout}\n{stderr}"
+    );
+}
+
+/// SDK config whose credentials come from assuming `role_arn` (moto keeps each account's
+/// resources apart by the account of the role the credentials were issued for).
+pub async fn assumed_config(endpoint: &str, role_arn: &str) -> SdkConfig {
+    let base = seed_config(endpoint, REGION).await;
+    let provider = aws_config::sts::AssumeRoleProvider::builder(role_arn)
+        .session_name("seed")
+        .configure(&base)
+        .build()
+        .await;
+    base.to_builder()
+        .credentials_provider(aws_types::sdk_config::SharedCredentialsProvider::new(
+            provider,
+        ))
+        .build()
+}
+
+/// SDK config for seeding moto directly.
+pub async fn seed_config(endpoint: &str, region: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(region.to_string()))
+        .endpoint_url(endpoint)
+        .load()
+        .await
+}
+
+pub fn s3_client(config: &SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(config)
+            .force_path_style(true)
+            .build(),
+    )
+}
+
+/// Collection options against an endpoint, with small retry and timeout budgets for tests.
+pub fn options(endpoint: &str) -> CollectOptions {
+    CollectOptions {
+        regions: RegionSelection::List(vec![REGION.to_string()]),
+        endpoint_url: Some(endpoint.to_string()),
+        concurrency: 16,
+        max_attempts: 3,
+        timeout: Duration::from_secs(10),
+        ..CollectOptions::default()
+    }
+}
+
+/// Every type and group of the catalog.
+pub fn full_plan() -> Plan {
+    let catalog: &[(&str, &[&str])] = &[
+        ("aws.account", &["identity"]),
+        (
+            "aws.s3.bucket",
+            &[
+                "tags",
+                "encryption",
+                "versioning",
+                "object_lock",
+                "lifecycle",
+                "logging",
+                "public_access_block",
+                "policy",
+            ],
+        ),
+        ("aws.kms.key", &["metadata", "rotation", "aliases", "tags"]),
+        (
+            "aws.dynamodb.table",
+            &["sse", "table", "point_in_time_recovery", "ttl", "tags"],
+        ),
+        (
+            "aws.logs.log_group",
+            &["retention", "encryption", "storage", "tags"],
+        ),
+        ("aws.lambda.function", &["configuration", "tags"]),
+        ("aws.iam.policy", &["policy", "analysis", "tags"]),
+        ("aws.iam.role", &["trust", "policies", "tags"]),
+        ("aws.ssm.parameter", &["metadata", "tags"]),
+        ("aws.events.bus", &["bus", "tags"]),
+        ("aws.events.rule", &["definition", "targets", "tags"]),
+        (
+            "aws.sfn.state_machine",
+            &["definition", "logging", "tracing", "tags"],
+        ),
+        ("aws.cloudtrail.trail", &["configuration", "status", "tags"]),
+        ("aws.kinesis.stream", &["encryption", "retention", "tags"]),
+        (
+            "aws.secretsmanager.secret",
+            &["rotation", "encryption", "tags"],
+        ),
+    ];
+    plan_of(catalog)
+}
+
+pub fn plan_of(types: &[(&str, &[&str])]) -> Plan {
+    let mut plan = Plan::default();
+    for (resource_type, groups) in types {
+        plan.add(resource_type, None);
+        for group in *groups {
+            plan.add(resource_type, Some(group));
+        }
+    }
+    plan
+}
+
+/// The one document of `resource_type` named `name`; panics with the names present otherwise.
+pub fn doc<'a>(inventory: &'a Inventory, resource_type: &str, name: &str) -> &'a ResourceDoc {
+    let matches: Vec<&ResourceDoc> = inventory
+        .resources
+        .iter()
+        .filter(|d| d.resource_type == resource_type && d.name == name)
+        .collect();
+    if matches.len() != 1 {
+        let names: BTreeSet<&str> = inventory
+            .resources
+            .iter()
+            .filter(|d| d.resource_type == resource_type)
+            .map(|d| d.name.as_str())
+            .collect();
+        panic!(
+            "expected one {resource_type} named {name}, found {}; names present: {names:?}",
+            matches.len()
+        );
+    }
+    matches[0]
+}
+
+/// A ZIP archive with no entries: enough for moto's CreateFunction (only Invoke runs code).
+pub fn empty_zip() -> Vec<u8> {
+    let mut zip = b"PK\x05\x06".to_vec();
+    zip.extend([0u8; 18]);
+    zip
+}

@@ -1,0 +1,99 @@
+//! moto server for the collector tests: one per test binary, on a free loopback port, from the
+//! venv that `scripts/moto-venv.sh` builds (created on first use; a failure to create it fails
+//! the tests loudly rather than skipping them).
+
+use std::io::Read;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Moto {
+    child: Child,
+    pub endpoint: String,
+}
+
+fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The venv's python, creating the venv when it is missing.
+fn venv_python() -> PathBuf {
+    let venv = manifest_dir().join("target").join("moto-venv");
+    let python = venv.join("bin").join("python");
+    let script = manifest_dir().join("scripts").join("moto-venv.sh");
+    // The script is idempotent and fast when the venv is already right.
+    let status = Command::new("bash")
+        .arg(&script)
+        .arg(&venv)
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+    assert!(
+        status.success() && python.exists(),
+        "{} failed ({status}); moto server is required for the collector tests",
+        script.display()
+    );
+    python
+}
+
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral loopback port");
+    listener.local_addr().expect("local address").port()
+}
+
+impl Moto {
+    pub fn start() -> Moto {
+        let python = venv_python();
+        let launcher = manifest_dir()
+            .join("tests")
+            .join("support")
+            .join("moto_launch.py");
+        let port = free_port();
+        // Under target/tmp, so logs of past runs go away with `cargo clean`.
+        let log = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("moto-{port}.log"));
+        let log_file = std::fs::File::create(&log).expect("create moto log file");
+        let child = Command::new(&python)
+            .arg(&launcher)
+            .arg("--parent-pid")
+            .arg(std::process::id().to_string())
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(log_file.try_clone().expect("clone log handle"))
+            .stderr(log_file)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start moto with {}: {e}", python.display()));
+        let mut moto = Moto {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        };
+        moto.wait_ready(port, &log);
+        moto
+    }
+
+    fn wait_ready(&mut self, port: u16, log: &Path) {
+        let address = SocketAddr::from(([127, 0, 0, 1], port));
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                let mut text = String::new();
+                let _ = std::fs::File::open(log).and_then(|mut f| f.read_to_string(&mut text));
+                panic!("moto server exited during startup ({status}):\n{text}");
+            }
+            if TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_ok() {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "moto server did not listen on port {port} within 60 s"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
