@@ -104,18 +104,35 @@ fn key_text(node: &Node) -> String {
     }
 }
 
-fn pos_of(span: Span, text: &str) -> Pos {
-    // saphyr counts characters; snippets need byte offsets.
-    let to_byte = |chars: usize| {
-        text.char_indices()
-            .nth(chars)
-            .map_or(text.len(), |(b, _)| b)
-    };
-    Pos {
-        line: span.start.line(),
-        col: span.start.col() + 1,
-        start: to_byte(span.start.index()),
-        end: to_byte(span.end.index()),
+/// Maps saphyr's character offsets to byte offsets (needed for snippets); identity for ASCII.
+struct Offsets {
+    char_starts: Option<Vec<usize>>,
+    len: usize,
+}
+
+impl Offsets {
+    fn new(text: &str) -> Self {
+        let char_starts = (!text.is_ascii()).then(|| text.char_indices().map(|(b, _)| b).collect());
+        Offsets {
+            char_starts,
+            len: text.len(),
+        }
+    }
+
+    fn byte(&self, chars: usize) -> usize {
+        match &self.char_starts {
+            None => chars.min(self.len),
+            Some(starts) => starts.get(chars).copied().unwrap_or(self.len),
+        }
+    }
+
+    fn pos(&self, span: Span) -> Pos {
+        Pos {
+            line: span.start.line(),
+            col: span.start.col() + 1,
+            start: self.byte(span.start.index()),
+            end: self.byte(span.end.index()),
+        }
     }
 }
 
@@ -143,8 +160,9 @@ fn resolve_plain(value: &str) -> Kind {
 
 /// Parses every document of a YAML stream. An empty stream gives no documents.
 pub fn parse(text: &str) -> Result<Vec<Node>, YamlError> {
+    let offsets = Offsets::new(text);
     let mut builder = Builder {
-        text,
+        offsets,
         anchors: HashMap::new(),
         stack: Vec::new(),
         docs: Vec::new(),
@@ -152,10 +170,7 @@ pub fn parse(text: &str) -> Result<Vec<Node>, YamlError> {
     for event in Parser::new_from_str(text) {
         let (event, span) = event.map_err(|e| {
             let m = e.marker();
-            let start = text
-                .char_indices()
-                .nth(m.index())
-                .map_or(text.len(), |(b, _)| b);
+            let start = builder.offsets.byte(m.index());
             YamlError {
                 message: format!("invalid YAML: {}", e.info()),
                 pos: Pos {
@@ -176,16 +191,16 @@ enum Frame {
     Map(Vec<(Node, Node)>, Option<Node>, Pos, usize),
 }
 
-struct Builder<'t> {
-    text: &'t str,
+struct Builder {
+    offsets: Offsets,
     anchors: HashMap<usize, Node>,
     stack: Vec<Frame>,
     docs: Vec<Node>,
 }
 
-impl Builder<'_> {
+impl Builder {
     fn event(&mut self, event: Event, span: Span) -> Result<(), YamlError> {
-        let pos = pos_of(span, self.text);
+        let pos = self.offsets.pos(span);
         match event {
             Event::Scalar(value, style, anchor, _tag) => {
                 let kind = match style {
@@ -300,6 +315,15 @@ mod tests {
         let err = parse("a: 1\na: 2\n").unwrap_err();
         assert!(err.message.contains("duplicate key `a`"), "{}", err.message);
         assert_eq!(err.pos.line, 2);
+    }
+
+    #[test]
+    fn byte_offsets_survive_non_ascii_text() {
+        let text = "title: Überprüfung\nbad: [x\n";
+        let docs = parse("title: Überprüfung\nk: v\n").unwrap();
+        let k = docs[0].get("k").unwrap();
+        assert_eq!(&"title: Überprüfung\nk: v\n"[k.pos.start..k.pos.end], "v");
+        assert!(parse(text).is_err());
     }
 
     #[test]

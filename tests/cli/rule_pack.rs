@@ -126,3 +126,71 @@ fn example_account_iam_facts_match_the_analyzer() {
     }
     assert!(checked >= 4);
 }
+
+#[test]
+fn iam_policy_follows_the_loaded_rules() {
+    let out = crate::posture()
+        .args(["iam-policy", "--rules", "rules/iam"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let policy: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let actions: Vec<&str> = policy["Statement"][0]["Action"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert!(
+        actions.contains(&"iam:GetPolicyVersion") && actions.contains(&"sts:GetCallerIdentity")
+    );
+    assert!(
+        actions
+            .iter()
+            .all(|a| a.starts_with("iam:") || a.starts_with("sts:")),
+        "{actions:?}"
+    );
+    let full = crate::posture().arg("iam-policy").output().unwrap();
+    let policy: serde_json::Value = serde_json::from_slice(&full.stdout).unwrap();
+    let actions = policy["Statement"][0]["Action"].as_array().unwrap();
+    let read = regex::Regex::new(r"^[a-z0-9]+:(List|Get|Describe)[A-Za-z]+$").unwrap();
+    for action in actions {
+        let action = action.as_str().unwrap();
+        assert!(read.is_match(action), "{action} is not a read action");
+        assert!(
+            ![
+                "secretsmanager:GetSecretValue",
+                "ssm:GetParameter",
+                "ssm:GetParameters"
+            ]
+            .contains(&action)
+        );
+    }
+}
+
+#[test]
+fn live_flags_are_validated_before_any_call() {
+    crate::posture()
+        .args([
+            "scan",
+            "--regions",
+            "all,eu-west-1",
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "--regions all cannot be combined",
+        ));
+    crate::posture()
+        .args([
+            "scan",
+            "--inventory",
+            "fixtures/example-account.json",
+            "--profile",
+            "prod",
+        ])
+        .assert()
+        .code(2);
+}
