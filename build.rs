@@ -16,10 +16,20 @@ fn git(args: &[&str]) -> Option<String> {
 
 fn main() {
     println!("cargo:rerun-if-env-changed=POSTURE_GIT_COMMIT");
+    // A source tarball unpacked inside some other repository must not borrow its commit.
+    let own_checkout = match (
+        git(&["rev-parse", "--show-toplevel"]).and_then(|t| std::fs::canonicalize(t).ok()),
+        std::env::var("CARGO_MANIFEST_DIR")
+            .ok()
+            .and_then(|d| std::fs::canonicalize(d).ok()),
+    ) {
+        (Some(top), Some(manifest)) => top == manifest,
+        _ => false,
+    };
     let commit = std::env::var("POSTURE_GIT_COMMIT")
         .ok()
         .filter(|c| !c.trim().is_empty())
-        .or_else(|| git(&["rev-parse", "HEAD"]));
+        .or_else(|| own_checkout.then(|| git(&["rev-parse", "HEAD"])).flatten());
     if let Some(git_dir) = git(&["rev-parse", "--absolute-git-dir"]) {
         // HEAD moves on checkout; logs/HEAD on every commit (HEAD itself does not change when
         // it names a branch).

@@ -103,6 +103,18 @@ pub fn plan(
             "--output-dir {} needs a file format: give --format json, sarif, junit, csv or markdown",
             dir.display()
         );
+        // `-o report.json` meant --output before -o named a directory; say so rather than
+        // create a directory called report.json.
+        let looks_like_a_file = dir
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| ["json", "sarif", "xml", "csv", "md"].contains(&e));
+        anyhow::ensure!(
+            dir.is_dir() || !looks_like_a_file,
+            "-o/--output-dir takes a directory, and {} looks like a file: use --output {} for one file",
+            dir.display(),
+            dir.display()
+        );
         anyhow::ensure!(
             !dir.is_file(),
             "--output-dir {} is a file; give a directory (or --output FILE for one format)",

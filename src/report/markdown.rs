@@ -28,7 +28,7 @@ pub fn render(report: &Report) -> String {
     let _ = writeln!(out, "## posture: {verdict}\n");
     let _ = writeln!(
         out,
-        "{} rules over {} resources: **{} failed**, {} errors, {} suppressed, {} passed.\n",
+        "{} rules over {} resources: **{} failed**, {} undecided (ERROR), {} suppressed, {} passed.\n",
         report.summary.rules, report.source.resource_count, s.fail, s.error, s.suppressed, s.pass
     );
     out.push_str(

@@ -265,6 +265,20 @@ fn output_file_takes_exactly_one_file_format() {
 }
 
 #[test]
+fn output_dir_refuses_a_file_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("report.json");
+    crate::posture()
+        .args(["scan", "--inventory", "fixtures/example-account.json"])
+        .args(["--format", "json", "-o"])
+        .arg(&path)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("use --output"));
+    assert!(!path.exists());
+}
+
+#[test]
 fn config_sets_formats_output_dir_and_suppressions() {
     let tmp = tempfile::tempdir().unwrap();
     let out_dir = tmp.path().join("evidence");
