@@ -405,3 +405,74 @@ pub fn apply(
     report.warnings.extend(warnings.iter().cloned());
     warnings
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Vec<Entry>, Vec<Diagnostic>> {
+        parse_str(Path::new("s.yaml"), text)
+    }
+
+    fn messages(text: &str) -> Vec<(usize, usize, String)> {
+        match parse(text) {
+            Ok(_) => Vec::new(),
+            Err(ds) => ds
+                .into_iter()
+                .map(|d| (d.pos.line, d.pos.col, d.message))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_list_or_a_suppressions_key_holds_the_entries() {
+        let entry = "rule: s3-*\n  resource: arn:aws:s3:::a*\n  justification: why\n  expires: 2026-01-02\n";
+        let listed = parse(&format!("- {entry}"))
+            .map_err(|_| "list")
+            .map(|e| e.len());
+        assert_eq!(listed, Ok(1));
+        let keyed = parse(&format!("suppressions:\n- {entry}"))
+            .map_err(|_| "key")
+            .map(|e| e.len());
+        assert_eq!(keyed, Ok(1));
+        assert_eq!(parse("").map_err(|_| "empty").map(|e| e.len()), Ok(0));
+        assert_eq!(
+            messages("rule: x\n")[0].2,
+            "expected a list of suppression entries"
+        );
+    }
+
+    #[test]
+    fn bad_globs_and_missing_selectors_are_reported_where_they_are() {
+        let found = messages(
+            "- rule: \"s3-[\"\n  resource: x\n  justification: j\n  expires: 2026-01-01\n- rule: a\n  justification: j\n  expires: 2026-01-01\n",
+        );
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!((found[0].0, found[0].1), (1, 9));
+        assert!(found[0].2.contains("not a valid glob"), "{found:?}");
+        assert_eq!((found[1].0, found[1].1), (5, 3));
+        assert!(found[1].2.contains("neither `resource` nor `tags`"));
+    }
+
+    #[test]
+    fn resource_and_tags_must_both_match() {
+        let entries = parse(
+            "- rule: s3-*\n  resource: \"arn:aws:s3:::legacy-*\"\n  tags: {Env: dev, Tier: 1}\n  justification: j\n  expires: 2026-06-30\n",
+        )
+        .unwrap_or_default();
+        let entry = &entries[0];
+        let tags: BTreeMap<String, String> = [("Env", "dev"), ("Tier", "1")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert!(entry.matches("s3-encryption", "arn:aws:s3:::legacy-a", Some(&tags)));
+        assert!(!entry.matches("s3-encryption", "arn:aws:s3:::new-a", Some(&tags)));
+        assert!(!entry.matches("s3-encryption", "arn:aws:s3:::legacy-a", None));
+        assert!(!entry.matches("iam-x", "arn:aws:s3:::legacy-a", Some(&tags)));
+        let day = |d| Date::from_calendar_date(2026, time::Month::June, d).unwrap_or(Date::MIN);
+        assert!(!entry.is_expired(day(30)), "in force on its last day");
+        assert!(
+            Date::from_calendar_date(2026, time::Month::July, 1).is_ok_and(|d| entry.is_expired(d))
+        );
+    }
+}

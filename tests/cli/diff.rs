@@ -98,7 +98,7 @@ fn fail_on_decides_the_exit_code() {
         .arg(&new)
         .assert()
         .code(0);
-    // The reverse direction has only a fixed finding... and one new failure (/acme/debug).
+    // In the reverse direction /acme/debug fails again: a new failure.
     posture().arg("diff").arg(&new).arg(&old).assert().code(1);
     // Same report twice: nothing new.
     posture().arg("diff").arg(&old).arg(&old).assert().code(0);
@@ -123,4 +123,42 @@ fn unreadable_or_invalid_reports_exit_2() {
         .assert()
         .code(2)
         .stderr(predicates::str::contains("cannot read report"));
+}
+
+#[test]
+fn a_suppressed_failure_is_no_longer_failing_but_not_fixed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (old, _) = two_reports(tmp.path());
+    let accepted = write(
+        tmp.path(),
+        "s.yaml",
+        &format!(
+            "- rule: logs-group-min-retention\n  resource: \"{ORDERS}\"\n  justification: j\n  expires: 2027-01-01\n"
+        ),
+    );
+    let suppressed = tmp.path().join("suppressed.json");
+    posture()
+        .args(["scan", "--rules", "rules/logs", "--format", "json"])
+        .args([
+            "--inventory",
+            "fixtures/example-account.json",
+            "--suppressions",
+        ])
+        .arg(&accepted)
+        .arg("--output")
+        .arg(&suppressed)
+        .assert()
+        .code(1);
+    let out = posture()
+        .args(["diff", "--format", "json"])
+        .arg(&old)
+        .arg(&suppressed)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let d: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(d["no_longer_failing"][0]["arn"], ORDERS);
+    assert_eq!(d["no_longer_failing"][0]["after"], "SUPPRESSED");
+    assert_eq!(d["fixed"].as_array().unwrap().len(), 0);
+    assert_eq!(d["still_failing"][0]["arn"], DEBUG);
 }
