@@ -14,7 +14,8 @@ Exit codes:
   0  no FAIL at or above --fail-on, and every check was decided
   1  a FAIL at or above --fail-on (default: low)
   2  bad invocation, bad rule file, bad config or inventory
-  3  no such FAIL, but some checks could not be decided (ERROR)";
+  3  no such FAIL, but some checks could not be decided (ERROR)
+SUPPRESSED findings (see --suppressions) count toward none of these.";
 
 #[derive(Parser, Debug)]
 #[command(name = "posture", version, about = "Compliance scanner for AWS accounts: declarative rules, evidence reports.", after_help = EXIT_HELP)]
@@ -145,7 +146,8 @@ pub struct ScanArgs {
     /// Config file (default: ./posture.toml when present).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// The clock for age rules (RFC 3339); default: the inventory's collected_at, else now.
+    /// The clock for age rules and suppression expiry (RFC 3339); default: the inventory's
+    /// collected_at, else now.
     #[arg(long, value_name = "TIME")]
     pub now: Option<String>,
     /// No progress output.
