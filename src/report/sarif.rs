@@ -130,6 +130,23 @@ fn result(finding: &ReportFinding, rule_index: Option<usize>, rule_file: &str) -
     result
 }
 
+/// GitHub resolves relative URIs against the repository root; an absolute rule path (rules
+/// loaded from outside the checkout) has to be a `file://` URI to be a valid SARIF location.
+fn artifact_uri(path: &str) -> String {
+    const KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'/')
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    let encoded = percent_encoding::utf8_percent_encode(path, KEEP).to_string();
+    if path.starts_with('/') {
+        format!("file://{encoded}")
+    } else {
+        encoded
+    }
+}
+
 pub fn render_value(report: &Report) -> Value {
     let rules: Vec<Value> = report.rules.iter().map(rule_descriptor).collect();
     let results: Vec<Value> = report
@@ -140,8 +157,8 @@ pub fn render_value(report: &Report) -> Value {
             let index = report.rules.iter().position(|r| r.id == f.rule_id);
             let file = index
                 .and_then(|i| report.rules.get(i))
-                .map_or("", |r| r.file.as_str());
-            result(f, index, file)
+                .map_or(String::new(), |r| artifact_uri(&r.file));
+            result(f, index, &file)
         })
         .collect();
     json!({
@@ -174,4 +191,19 @@ pub fn render(report: &Report) -> anyhow::Result<String> {
     let mut text = serde_json::to_string_pretty(&render_value(report))?;
     text.push('\n');
     Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rule_files_become_uris() {
+        assert_eq!(
+            super::artifact_uri("rules/s3/a-b_c.yaml"),
+            "rules/s3/a-b_c.yaml"
+        );
+        assert_eq!(
+            super::artifact_uri("/opt/my rules/x.yaml"),
+            "file:///opt/my%20rules/x.yaml"
+        );
+    }
 }
