@@ -162,3 +162,48 @@ fn a_suppressed_failure_is_no_longer_failing_but_not_fixed() {
     assert_eq!(d["fixed"].as_array().unwrap().len(), 0);
     assert_eq!(d["still_failing"][0]["arn"], DEBUG);
 }
+
+#[test]
+fn reads_reports_written_before_the_auditor_fields() {
+    // A baseline from an earlier posture (same report_version) lacks tool.commit, rule
+    // rationale, suppressed counts, by_framework and warnings; it must still diff.
+    let tmp = tempfile::tempdir().unwrap();
+    let (old, new) = two_reports(tmp.path());
+    let mut report: Value = serde_json::from_str(&std::fs::read_to_string(&old).unwrap()).unwrap();
+    fn strip(v: &mut Value) {
+        match v {
+            Value::Object(map) => {
+                for key in [
+                    "commit",
+                    "rationale",
+                    "remediation",
+                    "suppressed",
+                    "by_framework",
+                    "warnings",
+                ] {
+                    map.remove(key);
+                }
+                map.values_mut().for_each(strip);
+            }
+            Value::Array(items) => items.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    strip(&mut report);
+    assert!(report["tool"].get("commit").is_none());
+    let legacy = write(tmp.path(), "legacy.json", &report.to_string());
+    let out = posture()
+        .args(["diff", "--format", "json"])
+        .arg(&legacy)
+        .arg(&new)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let d: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(d["new_failures"][0]["arn"], STATES);
+}
