@@ -21,6 +21,13 @@ pub struct Config {
     /// rule id -> parameter -> value
     #[serde(default)]
     pub params: BTreeMap<String, BTreeMap<String, toml::Value>>,
+    /// Suppressions file; `--suppressions` overrides it.
+    pub suppressions: Option<PathBuf>,
+    /// Output formats (table, json, sarif, junit, csv, markdown); `--format` overrides them.
+    #[serde(default)]
+    pub formats: Vec<String>,
+    /// Directory for the file formats; `--output` / `--output-dir` override it.
+    pub output_dir: Option<PathBuf>,
 }
 
 impl Config {

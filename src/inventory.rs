@@ -64,7 +64,9 @@ impl ResourceDoc {
 }
 
 /// The account a scan saw, as reported by STS.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct AccountScope {
     pub account: String,

@@ -9,11 +9,13 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::{Cli, Command, Format, RulesCommand, ScanArgs};
+use super::output;
+use super::{Cli, Command, DiffArgs, DiffFormat, RulesCommand, ScanArgs};
 use crate::catalog::{self, Catalog, Field, FieldType};
 use crate::config::Config;
 use crate::inventory::Inventory;
 use crate::plan::Plan;
+use crate::report::suppress;
 use crate::report::{self, Report, ReportInput, Source};
 use crate::rules::{self, ParamOverride, RuleSet, Severity};
 
@@ -29,10 +31,15 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Explain { rule_id, rules } => explain(&rule_id, &rules),
         Command::Snapshot(args) => snapshot(args),
         Command::IamPolicy { rules } => iam_policy(&rules),
+        Command::Schema => {
+            out(&report::schema::render()?)?;
+            Ok(0)
+        }
+        Command::Diff(args) => diff(&args),
     }
 }
 
-fn out(text: &str) -> anyhow::Result<()> {
+pub(super) fn out(text: &str) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(text.as_bytes())?;
     stdout.flush()?;
@@ -84,24 +91,22 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
     for flag in &args.params {
         overrides.push(ParamOverride::parse_flag(flag).map_err(anyhow::Error::msg)?);
     }
-    let formats = if args.format.is_empty() {
-        vec![Format::Table]
-    } else {
-        args.format.clone()
+    let outputs = output::plan(
+        &args.format,
+        args.output.as_deref(),
+        args.output_dir.as_deref(),
+        &config,
+    )?;
+    let suppressions = match args.suppressions.as_ref().or(config.suppressions.as_ref()) {
+        None => None,
+        Some(path) => match suppress::load(path)? {
+            Ok(file) => Some(file),
+            Err(rendered) => {
+                eprint!("{rendered}");
+                return Ok(2);
+            }
+        },
     };
-    let file_formats: Vec<Format> = formats
-        .iter()
-        .copied()
-        .filter(|f| *f != Format::Table)
-        .collect();
-    anyhow::ensure!(
-        file_formats.len() <= 1,
-        "--output takes one file: give one non-table --format per run"
-    );
-    anyhow::ensure!(
-        args.output.is_some() || file_formats.is_empty() || !formats.contains(&Format::Table),
-        "both table and json would go to stdout: give --output FILE for the json report"
-    );
 
     let Some(mut set) = load_rules(&rule_paths(&args.rules, &config))? else {
         return Ok(2);
@@ -155,7 +160,7 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
         None => OffsetDateTime::now_utc(),
     };
     let evaluation = crate::eval::evaluate(&set, &inventory, now);
-    let report = Report::build(ReportInput {
+    let mut report = Report::build(ReportInput {
         rules: &set,
         evaluation,
         source,
@@ -163,15 +168,18 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
         finished_at: now_utc(),
         include_passes: args.include_pass,
     });
-    for format in &formats {
-        match format {
-            Format::Table => out(&report::table::render(&report, args.show_pass))?,
-            Format::Json => match &args.output {
-                Some(path) => report::json::write(&report, path)?,
-                None => out(&report::json::render(&report)?)?,
-            },
+    if let Some(file) = &suppressions {
+        let tags = inventory
+            .resources
+            .iter()
+            .map(|doc| (doc.arn.clone(), doc.tags.clone()))
+            .collect();
+        let today = now.to_offset(time::UtcOffset::UTC).date();
+        for warning in suppress::apply(&mut report, file, today, &tags) {
+            eprintln!("warning: {warning}");
         }
     }
+    outputs.write(&report, args.show_pass)?;
     Ok(report.exit_code(fail_on))
 }
 
@@ -230,6 +238,19 @@ fn iam_policy(paths: &[PathBuf]) -> anyhow::Result<u8> {
     let document = super::live::iam_policy_document(&Plan::from_rules(&set));
     out(&format!("{}\n", serde_json::to_string_pretty(&document)?))?;
     Ok(0)
+}
+
+fn diff(args: &DiffArgs) -> anyhow::Result<u8> {
+    let fail_on = Severity::parse(&args.fail_on)
+        .with_context(|| format!("--fail-on `{}` is not a severity", args.fail_on))?;
+    let old = report::diff::load(&args.old)?;
+    let new = report::diff::load(&args.new)?;
+    let d = report::diff::diff(&old, &args.old, &new, &args.new);
+    match args.format {
+        DiffFormat::Table => out(&d.render_table())?,
+        DiffFormat::Json => out(&d.render_json()?)?,
+    }
+    Ok(d.exit_code(fail_on))
 }
 
 /// An inventory naming a type this binary does not know was made by another version or by

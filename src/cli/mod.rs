@@ -2,6 +2,7 @@
 
 mod commands;
 mod live;
+mod output;
 
 pub use live::LiveArgs;
 
@@ -16,7 +17,8 @@ Exit codes:
   0  no FAIL at or above --fail-on, and every check was decided
   1  a FAIL at or above --fail-on (default: low)
   2  bad invocation, bad rule file, bad config or inventory
-  3  no such FAIL, but some checks could not be decided (ERROR)";
+  3  no such FAIL, but some checks could not be decided (ERROR)
+SUPPRESSED findings (see --suppressions) count toward none of these.";
 
 #[derive(Parser, Debug)]
 #[command(name = "posture", version, about = "Compliance scanner for AWS accounts: declarative rules, evidence reports.", after_help = EXIT_HELP)]
@@ -50,6 +52,36 @@ pub enum Command {
         #[arg(long = "rules", value_name = "PATH")]
         rules: Vec<PathBuf>,
     },
+    /// Print the JSON Schema of the JSON report (also committed as schema/report.schema.json).
+    Schema,
+    /// Compare two JSON reports: new failures, fixed findings, still failing.
+    #[command(after_help = DIFF_EXIT_HELP)]
+    Diff(DiffArgs),
+}
+
+pub const DIFF_EXIT_HELP: &str = "\
+Exit codes:
+  0  no new FAIL at or above --fail-on
+  1  a new FAIL at or above --fail-on (default: low)
+  2  a report is unreadable or not a posture JSON report";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Table,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct DiffArgs {
+    /// The earlier JSON report (e.g. from the default branch).
+    pub old: PathBuf,
+    /// The later JSON report.
+    pub new: PathBuf,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: DiffFormat,
+    /// Lowest severity whose new FAIL makes the exit code 1.
+    #[arg(long, value_name = "SEVERITY", default_value = "low", value_parser = ["info", "low", "medium", "high", "critical"])]
+    pub fail_on: String,
 }
 
 #[derive(Subcommand, Debug)]
@@ -69,8 +101,18 @@ pub enum RulesCommand {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// Findings and per-rule results for a terminal (stdout).
     Table,
+    /// The canonical evidence report (report.json).
     Json,
+    /// SARIF 2.1.0 for GitHub code scanning (report.sarif).
+    Sarif,
+    /// JUnit XML for CI test dashboards (report.junit.xml).
+    Junit,
+    /// One row per finding (report.csv).
+    Csv,
+    /// A short summary for a PR comment or $GITHUB_STEP_SUMMARY (report.md).
+    Markdown,
 }
 
 #[derive(Args, Debug)]
@@ -87,12 +129,20 @@ pub struct ScanArgs {
     pub save_inventory: Option<PathBuf>,
     #[command(flatten)]
     pub live: LiveArgs,
-    /// Output formats; repeatable. table goes to stdout unless --output is given.
+    /// Output formats; repeatable (default: the config's `formats`, else table). The table
+    /// always goes to stdout; one other format may go to stdout when it is the only output.
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Vec<Format>,
-    /// Where to write the report of the non-table format.
-    #[arg(long, short = 'o', value_name = "FILE")]
+    /// Write the one non-table format to FILE.
+    #[arg(long, value_name = "FILE", conflicts_with = "output_dir")]
     pub output: Option<PathBuf>,
+    /// Write every non-table format to DIR (report.json, report.sarif, report.junit.xml,
+    /// report.csv, report.md).
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+    /// Suppressions file (YAML): accepted risks with justification and expiry.
+    #[arg(long, value_name = "FILE")]
+    pub suppressions: Option<PathBuf>,
     /// List passing findings in the table too.
     #[arg(long)]
     pub show_pass: bool,
@@ -111,7 +161,8 @@ pub struct ScanArgs {
     /// Config file (default: ./posture.toml when present).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// The clock for age rules (RFC 3339); default: the inventory's collected_at, else now.
+    /// The clock for age rules and suppression expiry (RFC 3339); default: the inventory's
+    /// collected_at, else now.
     #[arg(long, value_name = "TIME")]
     pub now: Option<String>,
     /// No progress output.

@@ -53,7 +53,9 @@ impl std::fmt::Display for Status {
 }
 
 /// The resource a finding is about.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct ResourceRef {
     #[serde(rename = "type")]
     pub resource_type: String,
@@ -84,7 +86,7 @@ pub struct Finding {
 }
 
 /// Per-rule outcome counts, including what the selector excluded.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RuleTally {
     pub resources_of_type: usize,
     pub pass: usize,

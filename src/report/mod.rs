@@ -1,28 +1,50 @@
-//! The report model (the JSON report is canonical) and its renderers. Renderers only render.
+//! The report model (the JSON report is canonical) and its renderers. Renderers only render:
+//! everything a view shows is in the model, so a saved report can be re-rendered later.
 
+pub mod csv;
+pub mod diff;
 pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod sarif;
+pub mod schema;
+pub mod suppress;
 pub mod table;
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::eval::{Evaluation, Finding, RuleTally, Status};
+use crate::eval::{Evaluation, Finding, ResourceRef, RuleTally, Status};
 use crate::inventory::AccountScope;
 use crate::rules::{RuleFile, RuleSet, Severity};
 
 /// Bumped when a change would make an older consumer misread a report.
 pub const REPORT_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The git commit the binary was built from, when the build could tell (see build.rs).
+pub const TOOL_COMMIT: &str = match option_env!("POSTURE_GIT_COMMIT") {
+    Some(commit) => commit,
+    None => "unknown",
+};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Tool {
     pub name: String,
     pub version: String,
+    /// Git commit of the build, or `unknown` (e.g. built from a source tarball).
+    #[serde(default = "unknown")]
+    pub commit: String,
+}
+
+fn unknown() -> String {
+    "unknown".into()
 }
 
 /// Where the resource documents came from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Source {
     /// `inventory` (offline re-evaluation of a saved file) or `live`.
     pub kind: String,
@@ -38,12 +60,16 @@ pub struct Source {
 }
 
 /// How a rule came out over all resources of its type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum RuleOutcome {
     Pass,
     Fail,
     Error,
+    /// Every FAIL and ERROR of the rule is covered by a suppression in force.
+    Suppressed,
     /// No resource of the rule's type was found.
     NoResources,
     /// Resources exist, but the rule's `where` excluded all of them.
@@ -56,16 +82,19 @@ impl RuleOutcome {
             RuleOutcome::Pass => "PASS",
             RuleOutcome::Fail => "FAIL",
             RuleOutcome::Error => "ERROR",
+            RuleOutcome::Suppressed => "SUPPRESSED",
             RuleOutcome::NoResources => "NO_RESOURCES",
             RuleOutcome::NotApplicable => "NOT_APPLICABLE",
         }
     }
 
-    fn of(t: &RuleTally) -> Self {
+    fn of(t: &RuleTally, suppressed: usize) -> Self {
         if t.fail > 0 {
             RuleOutcome::Fail
         } else if t.error > 0 {
             RuleOutcome::Error
+        } else if suppressed > 0 {
+            RuleOutcome::Suppressed
         } else if t.pass > 0 {
             RuleOutcome::Pass
         } else if t.resources_of_type == 0 {
@@ -76,7 +105,7 @@ impl RuleOutcome {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RuleSummary {
     pub id: String,
     pub version: u32,
@@ -86,26 +115,179 @@ pub struct RuleSummary {
     pub file: String,
     pub params: BTreeMap<String, Value>,
     pub frameworks: BTreeMap<String, Vec<String>>,
+    /// Why the rule matters (SARIF help text and auditors read it from the report).
+    #[serde(default)]
+    pub rationale: String,
+    #[serde(default)]
+    pub remediation: String,
     pub outcome: RuleOutcome,
+    /// FAIL and ERROR verdicts covered by a suppression (not counted in `fail`/`error`).
+    #[serde(default)]
+    pub suppressed: usize,
     #[serde(flatten)]
     pub counts: RuleTally,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Counts {
     pub pass: usize,
     pub fail: usize,
     pub error: usize,
+    #[serde(default)]
+    pub suppressed: usize,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+impl Counts {
+    fn add(&mut self, status: FindingStatus, n: usize) {
+        match status {
+            FindingStatus::Pass => self.pass += n,
+            FindingStatus::Fail => self.fail += n,
+            FindingStatus::Error => self.error += n,
+            FindingStatus::Suppressed => self.suppressed += n,
+        }
+    }
+
+    fn sub(&mut self, status: FindingStatus) {
+        let slot = match status {
+            FindingStatus::Pass => &mut self.pass,
+            FindingStatus::Fail => &mut self.fail,
+            FindingStatus::Error => &mut self.error,
+            FindingStatus::Suppressed => &mut self.suppressed,
+        };
+        *slot = slot.saturating_sub(1);
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Summary {
     pub rules: usize,
     pub findings: Counts,
     pub by_severity: BTreeMap<Severity, Counts>,
+    /// framework -> control id -> verdict counts of the rules mapped to that control.
+    #[serde(default)]
+    pub by_framework: BTreeMap<String, BTreeMap<String, Counts>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A verdict as the report states it: the evaluator's, or SUPPRESSED when an accepted risk
+/// covers a FAIL or ERROR. The evaluator never suppresses; only the report does.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum FindingStatus {
+    Pass,
+    Fail,
+    Error,
+    Suppressed,
+}
+
+impl FindingStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingStatus::Pass => "PASS",
+            FindingStatus::Fail => "FAIL",
+            FindingStatus::Error => "ERROR",
+            FindingStatus::Suppressed => "SUPPRESSED",
+        }
+    }
+
+    fn of(status: Status) -> Option<Self> {
+        match status {
+            Status::Pass => Some(FindingStatus::Pass),
+            Status::Fail => Some(FindingStatus::Fail),
+            Status::Error => Some(FindingStatus::Error),
+            Status::NotApplicable => None,
+        }
+    }
+}
+
+impl std::fmt::Display for FindingStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The suppression that turned a FAIL or ERROR into SUPPRESSED.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct AppliedSuppression {
+    /// The evaluator's verdict before suppression: FAIL or ERROR.
+    pub original_status: FindingStatus,
+    pub justification: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// Last day (YYYY-MM-DD) the suppression is in force.
+    pub expires: String,
+    /// `file:line` of the suppression entry.
+    pub origin: String,
+}
+
+/// One finding of the report: the evaluator's verdict plus what the report decided about it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ReportFinding {
+    pub rule_id: String,
+    pub rule_version: u32,
+    pub severity: Severity,
+    pub resource: ResourceRef,
+    pub status: FindingStatus,
+    /// Every path the rule read and the value observed (null: absent or not collected).
+    pub evidence: BTreeMap<String, Value>,
+    /// Why it failed or could not be decided, in words.
+    pub reasons: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suppression: Option<AppliedSuppression>,
+}
+
+impl ReportFinding {
+    fn of(finding: Finding) -> Option<Self> {
+        Some(ReportFinding {
+            status: FindingStatus::of(finding.verdict.status)?,
+            rule_id: finding.rule_id,
+            rule_version: finding.rule_version,
+            severity: finding.severity,
+            resource: finding.resource,
+            evidence: finding.verdict.evidence,
+            reasons: finding.verdict.reasons,
+            suppression: None,
+        })
+    }
+}
+
+/// Whether a suppression entry was in force at the report's clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum SuppressionState {
+    Active,
+    Expired,
+}
+
+/// A suppression entry as the report records it, in force or not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct SuppressionRecord {
+    pub rule: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
+    pub justification: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    pub expires: String,
+    pub origin: String,
+    pub state: SuppressionState,
+    /// How many FAIL or ERROR findings it suppressed.
+    pub matched: usize,
+}
+
+/// The suppression file that was read, and every entry in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Suppressions {
+    pub file: RuleFile,
+    pub entries: Vec<SuppressionRecord>,
+}
+
+/// A posture evidence report: what was checked, when, against which rules, and every verdict
+/// with the values it was decided on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Report {
     pub report_version: u32,
     pub tool: Tool,
@@ -114,9 +296,15 @@ pub struct Report {
     pub source: Source,
     pub rule_files: Vec<RuleFile>,
     pub rules: Vec<RuleSummary>,
-    /// FAIL and ERROR findings; PASS findings too when the report includes passes.
-    pub findings: Vec<Finding>,
+    /// FAIL, ERROR and SUPPRESSED findings; PASS findings too when the report includes passes.
+    pub findings: Vec<ReportFinding>,
     pub includes_passes: bool,
+    /// The suppression file in force, when one was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suppressions: Option<Suppressions>,
+    /// Things a reader should know that did not stop the scan (expired or stale suppressions).
+    #[serde(default)]
+    pub warnings: Vec<String>,
     pub summary: Summary,
 }
 
@@ -144,14 +332,12 @@ impl Report {
             ..Summary::default()
         };
         for finding in &evaluation.findings {
+            let Some(status) = FindingStatus::of(finding.verdict.status) else {
+                continue;
+            };
             let sev = summary.by_severity.entry(finding.severity).or_default();
             for counts in [&mut summary.findings, sev] {
-                match finding.verdict.status {
-                    Status::Pass => counts.pass += 1,
-                    Status::Fail => counts.fail += 1,
-                    Status::Error => counts.error += 1,
-                    Status::NotApplicable => {}
-                }
+                counts.add(status, 1);
             }
         }
         let rule_summaries = rules
@@ -172,21 +358,41 @@ impl Report {
                     file: rule.file.display().to_string(),
                     params: rules.params_of(&rule.id),
                     frameworks: rule.frameworks.clone(),
-                    outcome: RuleOutcome::of(&counts),
+                    rationale: rule.rationale.trim().to_string(),
+                    remediation: rule.remediation.trim().to_string(),
+                    outcome: RuleOutcome::of(&counts, 0),
+                    suppressed: 0,
                     counts,
                 }
             })
-            .collect();
+            .collect::<Vec<_>>();
+        for rule in &rule_summaries {
+            for (framework, controls) in &rule.frameworks {
+                for control in controls {
+                    let counts = summary
+                        .by_framework
+                        .entry(framework.clone())
+                        .or_default()
+                        .entry(control.clone())
+                        .or_default();
+                    counts.add(FindingStatus::Pass, rule.counts.pass);
+                    counts.add(FindingStatus::Fail, rule.counts.fail);
+                    counts.add(FindingStatus::Error, rule.counts.error);
+                }
+            }
+        }
         let findings = evaluation
             .findings
             .into_iter()
             .filter(|f| include_passes || f.verdict.status != Status::Pass)
+            .filter_map(ReportFinding::of)
             .collect();
         Report {
             report_version: REPORT_VERSION,
             tool: Tool {
                 name: "posture".into(),
                 version: env!("CARGO_PKG_VERSION").into(),
+                commit: TOOL_COMMIT.into(),
             },
             started_at,
             finished_at,
@@ -195,8 +401,56 @@ impl Report {
             rules: rule_summaries,
             findings,
             includes_passes: include_passes,
+            suppressions: None,
+            warnings: Vec::new(),
             summary,
         }
+    }
+
+    /// Marks finding `index` (a FAIL or ERROR) suppressed and moves it between the counts.
+    fn suppress_finding(&mut self, index: usize, applied: AppliedSuppression) {
+        let Some(finding) = self.findings.get_mut(index) else {
+            return;
+        };
+        let from = finding.status;
+        if !matches!(from, FindingStatus::Fail | FindingStatus::Error) {
+            return;
+        }
+        finding.status = FindingStatus::Suppressed;
+        finding.suppression = Some(applied);
+        let (rule_id, severity) = (finding.rule_id.clone(), finding.severity);
+        let mut all = vec![&mut self.summary.findings];
+        all.push(self.summary.by_severity.entry(severity).or_default());
+        for counts in all {
+            counts.sub(from);
+            counts.add(FindingStatus::Suppressed, 1);
+        }
+        if let Some(rule) = self.rules.iter_mut().find(|r| r.id == rule_id) {
+            match from {
+                FindingStatus::Fail => rule.counts.fail = rule.counts.fail.saturating_sub(1),
+                _ => rule.counts.error = rule.counts.error.saturating_sub(1),
+            }
+            rule.suppressed += 1;
+            rule.outcome = RuleOutcome::of(&rule.counts, rule.suppressed);
+            for (framework, controls) in &rule.frameworks {
+                for control in controls {
+                    if let Some(counts) = self
+                        .summary
+                        .by_framework
+                        .get_mut(framework)
+                        .and_then(|c| c.get_mut(control))
+                    {
+                        counts.sub(from);
+                        counts.add(FindingStatus::Suppressed, 1);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The rule summary of a finding's rule.
+    pub fn rule(&self, id: &str) -> Option<&RuleSummary> {
+        self.rules.iter().find(|r| r.id == id)
     }
 
     /// The exit code contract: 1 when a FAIL is at or above `fail_on`, else 3 when any verdict

@@ -4,8 +4,8 @@ use tabled::settings::object::Columns;
 use tabled::settings::{Modify, Style, Width};
 use tabled::{Table, Tabled};
 
+use super::FindingStatus;
 use super::Report;
-use crate::eval::Status;
 
 #[derive(Tabled)]
 struct FindingRow {
@@ -43,13 +43,16 @@ pub fn render(report: &Report, show_pass: bool) -> String {
     let rows: Vec<FindingRow> = report
         .findings
         .iter()
-        .filter(|f| show_pass || f.verdict.status != Status::Pass)
+        .filter(|f| show_pass || f.status != FindingStatus::Pass)
         .map(|f| FindingRow {
-            status: f.verdict.status.to_string(),
+            status: f.status.to_string(),
             severity: f.severity.to_string(),
             rule: f.rule_id.clone(),
             resource: f.resource.arn.clone(),
-            why: f.verdict.reasons.join("\n"),
+            why: match &f.suppression {
+                Some(s) => format!("until {}: {}", s.expires, s.justification),
+                None => f.reasons.join("\n"),
+            },
         })
         .collect();
     let mut out = String::new();
@@ -91,7 +94,7 @@ pub fn render(report: &Report, show_pass: bool) -> String {
         .collect();
     let s = &report.summary.findings;
     out.push_str(&format!(
-        "\n{} rules over {} resources: {} passed, {} failed{}, {} errors.\n",
+        "\n{} rules over {} resources: {} passed, {} failed{}, {} errors{}.\n",
         report.summary.rules,
         report.source.resource_count,
         s.pass,
@@ -101,7 +104,12 @@ pub fn render(report: &Report, show_pass: bool) -> String {
         } else {
             format!(" ({})", by_sev.join(", "))
         },
-        s.error
+        s.error,
+        if s.suppressed > 0 {
+            format!(", {} suppressed", s.suppressed)
+        } else {
+            String::new()
+        }
     ));
     out
 }

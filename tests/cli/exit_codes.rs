@@ -111,7 +111,7 @@ fn only_errors_exit_3_and_are_never_counted_as_pass() {
         serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(
         report["summary"]["findings"],
-        json!({"pass": 1, "fail": 0, "error": 1})
+        json!({"pass": 1, "fail": 0, "error": 1, "suppressed": 0})
     );
     assert_eq!(report["rules"][0]["outcome"], "ERROR");
     assert_eq!(report["findings"][0]["status"], "ERROR");

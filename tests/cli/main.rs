@@ -1,8 +1,12 @@
 //! End-to-end tests of the `posture` binary without AWS: rules, offline scans, reports.
 
+mod diff;
 mod exit_codes;
+mod formats;
 mod report;
 mod rule_pack;
+mod schema;
+mod suppressions;
 mod validation;
 
 use std::path::{Path, PathBuf};

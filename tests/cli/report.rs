@@ -30,6 +30,7 @@ fn report_on_the_example_account() {
         ".started_at" => "[time]",
         ".finished_at" => "[time]",
         ".tool.version" => "[version]",
+        ".tool.commit" => "[commit]",
     });
 }
 

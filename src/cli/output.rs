@@ -1,0 +1,184 @@
+//! Where each requested format goes: settled from flags and config before any work starts, so
+//! a bad combination fails fast (exit 2) instead of after a long scan.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::ValueEnum;
+
+use super::Format;
+use crate::config::Config;
+use crate::report::{self, Report};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    Stdout,
+    File(PathBuf),
+}
+
+/// The formats to render and where each goes.
+#[derive(Debug, Clone)]
+pub struct OutputPlan {
+    pub outputs: Vec<(Format, Destination)>,
+    /// A directory to create before writing.
+    pub dir: Option<PathBuf>,
+}
+
+pub fn file_name(format: Format) -> &'static str {
+    match format {
+        Format::Table => "report.txt",
+        Format::Json => "report.json",
+        Format::Sarif => "report.sarif",
+        Format::Junit => "report.junit.xml",
+        Format::Csv => "report.csv",
+        Format::Markdown => "report.md",
+    }
+}
+
+fn format_name(format: Format) -> String {
+    format
+        .to_possible_value()
+        .map_or_else(|| format!("{format:?}"), |v| v.get_name().to_string())
+}
+
+/// Flags win over the config file: `--format` over `formats`, `--output`/`--output-dir` over
+/// `output_dir`.
+pub fn plan(
+    formats: &[Format],
+    output: Option<&Path>,
+    output_dir: Option<&Path>,
+    config: &Config,
+) -> anyhow::Result<OutputPlan> {
+    let mut chosen: Vec<Format> = if !formats.is_empty() {
+        formats.to_vec()
+    } else if !config.formats.is_empty() {
+        config
+            .formats
+            .iter()
+            .map(|name| {
+                Format::from_str(name, true).map_err(|_| {
+                    anyhow::anyhow!(
+                        "config: unknown format `{name}`; known: table, json, sarif, junit, csv, markdown"
+                    )
+                })
+            })
+            .collect::<anyhow::Result<_>>()?
+    } else {
+        vec![Format::Table]
+    };
+    let mut seen = Vec::new();
+    chosen.retain(|f| {
+        let first = !seen.contains(f);
+        seen.push(*f);
+        first
+    });
+    let files: Vec<Format> = chosen
+        .iter()
+        .copied()
+        .filter(|f| *f != Format::Table)
+        .collect();
+    let dir = match (output, output_dir) {
+        (Some(_), _) => None,
+        (None, Some(dir)) => Some(dir.to_path_buf()),
+        (None, None) => config.output_dir.clone(),
+    };
+    let mut outputs = Vec::new();
+    if let Some(file) = output {
+        anyhow::ensure!(
+            files.len() == 1,
+            "--output FILE takes exactly one non-table --format (got {}); use --output-dir DIR for several",
+            files.len()
+        );
+        for f in &chosen {
+            let dest = if *f == Format::Table {
+                Destination::Stdout
+            } else {
+                Destination::File(file.to_path_buf())
+            };
+            outputs.push((*f, dest));
+        }
+    } else if let Some(dir) = &dir {
+        anyhow::ensure!(
+            !files.is_empty(),
+            "--output-dir {} needs a file format: give --format json, sarif, junit, csv or markdown",
+            dir.display()
+        );
+        // `-o report.json` meant --output before -o named a directory; say so rather than
+        // create a directory called report.json.
+        let looks_like_a_file = dir
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| ["json", "sarif", "xml", "csv", "md"].contains(&e));
+        anyhow::ensure!(
+            dir.is_dir() || !looks_like_a_file,
+            "-o/--output-dir takes a directory, and {} looks like a file: use --output {} for one file",
+            dir.display(),
+            dir.display()
+        );
+        anyhow::ensure!(
+            !dir.is_file(),
+            "--output-dir {} is a file; give a directory (or --output FILE for one format)",
+            dir.display()
+        );
+        for f in &chosen {
+            let dest = if *f == Format::Table {
+                Destination::Stdout
+            } else {
+                Destination::File(dir.join(file_name(*f)))
+            };
+            outputs.push((*f, dest));
+        }
+    } else {
+        anyhow::ensure!(
+            files.len() <= 1,
+            "{} formats would all go to stdout: give --output-dir DIR",
+            files.len()
+        );
+        if let Some(f) = files.first() {
+            anyhow::ensure!(
+                !chosen.contains(&Format::Table),
+                "both table and {} would go to stdout: give --output FILE for the {} report",
+                format_name(*f),
+                format_name(*f)
+            );
+        }
+        outputs.extend(chosen.iter().map(|f| (*f, Destination::Stdout)));
+    }
+    Ok(OutputPlan { outputs, dir })
+}
+
+pub fn render(report: &Report, format: Format, show_pass: bool) -> anyhow::Result<String> {
+    Ok(match format {
+        Format::Table => report::table::render(report, show_pass),
+        Format::Json => report::json::render(report)?,
+        Format::Sarif => report::sarif::render(report)?,
+        Format::Junit => report::junit::render(report),
+        Format::Csv => report::csv::render(report)?,
+        Format::Markdown => report::markdown::render(report),
+    })
+}
+
+impl OutputPlan {
+    /// Renders and writes every output; files are written atomically.
+    pub fn write(&self, report: &Report, show_pass: bool) -> anyhow::Result<()> {
+        if let Some(dir) = &self.dir {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create output directory {}", dir.display()))?;
+        }
+        for (format, dest) in &self.outputs {
+            let text = render(report, *format, show_pass)?;
+            match dest {
+                Destination::Stdout => super::commands::out(&text)?,
+                Destination::File(path) => crate::atomic_write(path, text.as_bytes())
+                    .with_context(|| {
+                        format!(
+                            "cannot write {} report {}",
+                            format_name(*format),
+                            path.display()
+                        )
+                    })?,
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,84 @@
+//! The report's JSON Schema: generated from the types, committed, and obeyed by real reports.
+
+use serde_json::Value;
+
+fn schema_from_binary() -> String {
+    let out = crate::posture().arg("schema").output().expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    String::from_utf8(out.stdout).expect("UTF-8")
+}
+
+#[test]
+fn committed_schema_matches_the_generated_one() {
+    let committed = std::fs::read_to_string(crate::root().join("schema/report.schema.json"))
+        .expect("schema/report.schema.json is committed");
+    assert!(
+        committed == schema_from_binary(),
+        "schema/report.schema.json is stale: run `cargo run -- schema > schema/report.schema.json`"
+    );
+}
+
+fn validate(report: &Value) -> Vec<String> {
+    let schema: Value = serde_json::from_str(&schema_from_binary()).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("the report schema compiles");
+    validator
+        .iter_errors(report)
+        .map(|e| format!("{e} at {}", e.instance_path))
+        .collect()
+}
+
+#[test]
+fn reports_validate_against_the_schema() {
+    let variants: [&[&str]; 3] = [
+        &[],
+        &["--include-pass"],
+        &["--suppressions", crate::formats::SUPPRESSIONS],
+    ];
+    for extra in variants {
+        let out = crate::posture()
+            .args(["scan", "--inventory", "fixtures/example-account.json"])
+            .args(["--format", "json"])
+            .args(extra)
+            .output()
+            .unwrap();
+        let report: Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
+        let errors = validate(&report);
+        assert!(errors.is_empty(), "{extra:?}: {errors:#?}");
+    }
+}
+
+#[test]
+fn the_schema_rejects_what_is_not_a_report() {
+    let mut report: Value = serde_json::from_slice(
+        &crate::posture()
+            .args(["scan", "--inventory", "fixtures/example-account.json"])
+            .args(["--format", "json"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    report["findings"][0]["status"] = "MAYBE".into();
+    report["summary"]
+        .as_object_mut()
+        .unwrap()
+        .remove("findings");
+    let errors = validate(&report);
+    assert!(errors.len() >= 2, "{errors:#?}");
+}
+
+#[test]
+fn report_names_the_tool_commit() {
+    let out = crate::posture()
+        .args(["scan", "--inventory", "fixtures/example-account.json"])
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let commit = report["tool"]["commit"].as_str().unwrap();
+    assert!(
+        commit == "unknown"
+            || (commit.len() == 40 && commit.bytes().all(|b| b.is_ascii_hexdigit())),
+        "{commit}"
+    );
+}
