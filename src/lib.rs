@@ -7,6 +7,7 @@ pub mod cli;
 pub mod collect;
 pub mod config;
 pub mod eval;
+pub mod health;
 pub mod iam_policy;
 pub mod inventory;
 pub mod plan;

@@ -30,6 +30,10 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Catalog { resource_type } => print_catalog(resource_type.as_deref()),
         Command::Explain { rule_id, rules } => explain(&rule_id, &rules),
         Command::Snapshot(args) => snapshot(args),
+        Command::Health(args) => {
+            let (config, _) = Config::load(None)?;
+            super::live::health(args, &config.regions)
+        }
         Command::IamPolicy { rules } => iam_policy(&rules),
         Command::Schema => {
             out(&report::schema::render()?)?;

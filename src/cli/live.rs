@@ -159,3 +159,69 @@ pub fn iam_policy_document(plan: &Plan) -> serde_json::Value {
         }]
     })
 }
+
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Exit codes: 0 every service HEALTHY; 1 any DEGRADED or UNAVAILABLE; 2 bad invocation.\n\n\
+The Bedrock probe sends one Converse request (the prompt \"ping\", maxTokens 1) to the configured model: \
+it is billed like any inference (a few input tokens and one output token) and runs only when \
+--bedrock-model is given and `bedrock` is among --services."
+)]
+pub struct HealthArgs {
+    /// Services to probe (comma-separated).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "s3,kms,dynamodb,ssm,lambda,eventbridge,stepfunctions"
+    )]
+    pub services: Vec<String>,
+    /// Calls per service and region.
+    #[arg(long, default_value_t = 3)]
+    pub samples: usize,
+    /// Slower than this (median or max, in ms) is DEGRADED.
+    #[arg(long, default_value_t = 1000.0)]
+    pub degraded_ms: f64,
+    /// Bedrock model id for the `bedrock` probe (e.g. anthropic.claude-3-haiku-20240307-v1:0).
+    #[arg(long, value_name = "MODEL_ID")]
+    pub bedrock_model: Option<String>,
+    /// table or json.
+    #[arg(long, default_value = "table", value_parser = ["table", "json"])]
+    pub format: String,
+    #[command(flatten)]
+    pub live: LiveArgs,
+}
+
+/// Runs `posture health`.
+pub fn health(args: HealthArgs, config_regions: &[String]) -> anyhow::Result<u8> {
+    let mut collect = args.live.options(config_regions)?;
+    // A probe that hangs must come back as UNAVAILABLE quickly, not after the scan timeout.
+    if args.live.timeout == 30 {
+        collect.timeout = Duration::from_secs(5);
+    }
+    let options = crate::health::HealthOptions {
+        collect,
+        services: args
+            .services
+            .iter()
+            .map(|s| s.trim().to_lowercase())
+            .filter(|s| !s.is_empty())
+            .collect(),
+        samples: args.samples,
+        degraded_ms: args.degraded_ms,
+        bedrock_model: args.bedrock_model.clone(),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let results = runtime.block_on(crate::health::run(&options))?;
+    let text = if args.format == "json" {
+        format!("{}\n", serde_json::to_string_pretty(&results)?)
+    } else {
+        crate::health::render_table(&results)
+    };
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    Ok(crate::health::exit_code(&results))
+}

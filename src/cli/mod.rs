@@ -41,6 +41,8 @@ pub enum Command {
     },
     /// Collect live resources into an inventory file, for offline evaluation later.
     Snapshot(live::SnapshotArgs),
+    /// Probe each service with one cheap read-only call: latency and HEALTHY / DEGRADED / UNAVAILABLE.
+    Health(live::HealthArgs),
     /// Print the least-privilege IAM policy a scan with these rules needs.
     IamPolicy {
         #[arg(long = "rules", value_name = "PATH")]

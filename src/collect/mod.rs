@@ -25,9 +25,9 @@
 
 mod account;
 mod cloudtrail;
-mod config;
+pub(crate) mod config;
 mod dynamodb;
-mod error;
+pub(crate) mod error;
 mod events;
 mod iam;
 mod kinesis;
