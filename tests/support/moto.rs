@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 pub struct Moto {
     child: Child,
     pub endpoint: String,
+    /// moto's stdout and stderr: one access-log line per request served.
+    pub log: PathBuf,
 }
 
 fn manifest_dir() -> PathBuf {
@@ -65,9 +67,21 @@ impl Moto {
         let mut moto = Moto {
             child,
             endpoint: format!("http://127.0.0.1:{port}"),
+            log: log.clone(),
         };
         moto.wait_ready(port, &log);
         moto
+    }
+
+    /// Requests moto has answered so far, counted from its access log (one line per request).
+    pub fn requests_served(&self) -> usize {
+        std::fs::read_to_string(&self.log)
+            .map(|text| {
+                text.lines()
+                    .filter(|l| l.contains("\" ") && l.contains(" HTTP/1.1\" "))
+                    .count()
+            })
+            .unwrap_or(0)
     }
 
     fn wait_ready(&mut self, port: u16, log: &Path) {
