@@ -6,9 +6,9 @@
 //! here (see `support`); the tests only read it. Names start with `e2e-`.
 //!
 //! What moto 5.2.5 cannot put in a state the rules judge, and so is not covered here:
-//! - KMS `DescribeKey` has no `KeyUsage`, so the `key_usage not_in [...]` selector of
-//!   `kms-key-rotation-enabled` only ever sees an absent value; asymmetric or HMAC keys are
-//!   excluded by `key_spec` before that, which is what the seeded keys exercise.
+//! - moto's `DescribeKey` returns no `KeyUsage` for a key created without one, so the
+//!   `key_usage not_in [...]` selector of `kms-key-rotation-enabled` sees an absent value for
+//!   the symmetric keys; the asymmetric signing key is excluded by its `key_spec` first.
 //! - The key moto creates behind `alias/aws/dynamodb` is CUSTOMER-managed (AWS-managed in real
 //!   AWS), so it fails the rotation rule; it is an emulator artifact and not asserted on.
 //! - An AWS-managed `AdministratorAccess` attachment is not seeded: the Lambda admin role gets a
@@ -56,6 +56,7 @@ fn seed_account() {
 
 const KEY_GOOD_ALIAS: &str = "alias/e2e-key-good";
 const KEY_BAD_ALIAS: &str = "alias/e2e-key-bad";
+const KEY_SIGNING_ALIAS: &str = "alias/e2e-key-signing";
 
 async fn seed_body(env: TestEnv) {
     let config = seed_config(&env.moto, REGION).await;
@@ -87,13 +88,20 @@ async fn seed_body(env: TestEnv) {
             .expect("alias");
         key_arns.insert(alias, key.arn().expect("arn").to_string());
     }
-    kms.create_key()
+    let signing = kms
+        .create_key()
         .description("e2e-key-signing")
         .key_spec(aws_sdk_kms::types::KeySpec::Rsa2048)
         .key_usage(aws_sdk_kms::types::KeyUsageType::SignVerify)
         .send()
         .await
         .expect("asymmetric key");
+    kms.create_alias()
+        .alias_name(KEY_SIGNING_ALIAS)
+        .target_key_id(signing.key_metadata().expect("metadata").key_id())
+        .send()
+        .await
+        .expect("alias");
     let key = key_arns[KEY_GOOD_ALIAS].as_str();
 
     // S3. The log target is exempt from the access-logging rule by its Purpose tag.
@@ -760,6 +768,8 @@ const EXPECTED: &[(&str, &str, &str)] = &[
 
 /// Resources that a `where` must leave out: no finding at all for them.
 const EXCLUDED: &[(&str, &str)] = &[
+    // RSA_2048 SIGN_VERIFY: cannot rotate automatically.
+    ("kms-key-rotation-enabled", "{key-signing}"),
     // Tagged Purpose=access-logs.
     ("s3-bucket-access-logging", "e2e-logs-target"),
     // Not tagged audit / archive / application.
@@ -793,6 +803,7 @@ async fn verdicts_body(env: TestEnv) {
     let config = seed_config(&env.moto, REGION).await;
     let key_good = key_id(&config, KEY_GOOD_ALIAS).await;
     let key_bad = key_id(&config, KEY_BAD_ALIAS).await;
+    let key_signing = key_id(&config, KEY_SIGNING_ALIAS).await;
     let dir = tempfile::tempdir().expect("temp dir");
     let (code, report) = scan(&env.moto, dir.path(), &[]);
     assert_eq!(code, 1, "FAILs at the default --fail-on low give exit 1");
@@ -810,6 +821,17 @@ async fn verdicts_body(env: TestEnv) {
             .unwrap_or_else(|| panic!("rule {id} missing from the report"));
         assert_ne!(rule["outcome"], "ERROR", "{id}: {rule}");
         assert_eq!(rule["error"], 0, "{id}: {rule}");
+        // Each rule has a failing resource here, except the one-per-account trail rule.
+        let outcome = if id == "cloudtrail-multi-region-logging" {
+            "PASS"
+        } else {
+            "FAIL"
+        };
+        assert_eq!(rule["outcome"], outcome, "{id}: {rule}");
+        assert!(
+            rule["pass"].as_u64().expect("pass count") >= 1,
+            "{id}: {rule}"
+        );
     }
     assert_eq!(rules.len(), ids.len());
     // Every rule is covered by the table with both verdicts (the account rule's FAIL is in
@@ -844,28 +866,49 @@ async fn verdicts_body(env: TestEnv) {
         }
     }
     for (rule, name) in EXCLUDED {
+        let name = if *name == "{key-signing}" {
+            key_signing.as_str()
+        } else {
+            name
+        };
         if let Some(got) = found.get(&(rule.to_string(), name.to_string())) {
             wrong.push(format!("{rule} {name}: expected no finding, got {got}"));
         }
     }
     assert!(wrong.is_empty(), "wrong verdicts:\n{}", wrong.join("\n"));
 
-    // The asymmetric key is outside the rotation rule; the dynamodb alias key is moto's
-    // artifact (CUSTOMER-managed there), so only its existence is allowed, not asserted.
-    let signing_findings = report["findings"]
+    // Besides the seeded keys, the rotation rule may judge only moto's alias/aws/* keys (moto
+    // makes the aws/dynamodb key CUSTOMER-managed; real AWS makes it AWS-managed and exempt).
+    // The asymmetric signing key is outside the rule (EXCLUDED above).
+    let mut moto_keys = std::collections::BTreeSet::new();
+    let aliases = aws_sdk_kms::Client::new(&config)
+        .list_aliases()
+        .limit(100)
+        .send()
+        .await
+        .expect("aliases");
+    for alias in aliases.aliases() {
+        if alias
+            .alias_name()
+            .is_some_and(|n| n.starts_with("alias/aws/"))
+        {
+            moto_keys.extend(alias.target_key_id().map(str::to_string));
+        }
+    }
+    let others: Vec<&str> = report["findings"]
         .as_array()
         .expect("findings")
         .iter()
-        .filter(|f| {
-            f["rule_id"] == "kms-key-rotation-enabled"
-                && ![key_good.as_str(), key_bad.as_str()]
-                    .contains(&f["resource"]["name"].as_str().unwrap_or(""))
-        })
-        .count();
-    assert!(
-        signing_findings <= 1,
-        "only moto's aws/dynamodb key may be judged besides the seeded keys: {signing_findings}"
-    );
+        .filter(|f| f["rule_id"] == "kms-key-rotation-enabled")
+        .map(|f| f["resource"]["name"].as_str().expect("key id"))
+        .filter(|id| ![key_good.as_str(), key_bad.as_str()].contains(id))
+        .collect();
+    for id in &others {
+        assert!(
+            moto_keys.contains(*id),
+            "kms-key-rotation-enabled judged key {id}, neither seeded nor moto's alias/aws/*"
+        );
+    }
     // Evidence carries the observed values: the audit bucket's retention in days.
     let lock = report["findings"]
         .as_array()
