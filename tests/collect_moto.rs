@@ -15,8 +15,8 @@ use posture::inventory::Inventory;
 use serde_json::json;
 use support::fault_proxy::{Fault, FaultProxy, Request};
 use support::{
-    ACCOUNT, REGION, TestEnv, assumed_config, doc, full_plan, isolated, isolated_with, options,
-    plan_of, s3_client, seed_config,
+    ACCOUNT, REGION, TestEnv, assumed_config, create_lambda_role, doc, full_plan, isolated,
+    isolated_with, options, plan_of, s3_client, seed_config,
 };
 
 async fn collect_all(endpoint: &str) -> Inventory {
@@ -623,22 +623,6 @@ async fn lambda_ssm_secrets_body(env: TestEnv) {
             "the inventory contains the value {value}"
         );
     }
-}
-
-async fn create_lambda_role(config: &aws_types::SdkConfig, name: &str) -> String {
-    let trust = json!({
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]
-    });
-    let iam = aws_sdk_iam::Client::new(config);
-    let out = iam
-        .create_role()
-        .role_name(name)
-        .assume_role_policy_document(trust.to_string())
-        .send()
-        .await
-        .expect("role");
-    out.role().expect("role").arn().to_string()
 }
 
 // ---------------------------------------------------------------- EventBridge, Step Functions

@@ -11,6 +11,7 @@
 
 pub mod fault_proxy;
 pub mod moto;
+pub mod seed;
 
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -26,6 +27,11 @@ use posture::inventory::{Inventory, ResourceDoc};
 use posture::plan::Plan;
 
 const CHILD_MARKER: &str = "POSTURE_TEST_CHILD";
+
+/// True in the child process that `isolated` starts (where the test AWS environment is set).
+pub fn in_child() -> bool {
+    std::env::var_os(CHILD_MARKER).is_some()
+}
 const ENDPOINT_VAR: &str = "POSTURE_TEST_MOTO_ENDPOINT";
 pub const REGION: &str = "us-east-1";
 pub const ACCOUNT: &str = "123456789012";
@@ -238,4 +244,46 @@ pub fn empty_zip() -> Vec<u8> {
     let mut zip = b"PK\x05\x06".to_vec();
     zip.extend([0u8; 18]);
     zip
+}
+
+/// Creates an IAM role that Lambda may assume; returns its ARN.
+pub async fn create_lambda_role(config: &aws_types::SdkConfig, name: &str) -> String {
+    let trust = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]
+    });
+    let iam = aws_sdk_iam::Client::new(config);
+    let out = iam
+        .create_role()
+        .role_name(name)
+        .assume_role_policy_document(trust.to_string())
+        .send()
+        .await
+        .expect("role");
+    out.role().expect("role").arn().to_string()
+}
+
+/// The environment the real binary runs with: static test keys, no config files, no instance
+/// metadata; every other AWS_* variable of this process is removed.
+pub const BINARY_AWS_ENV: &[(&str, &str)] = &[
+    ("AWS_ACCESS_KEY_ID", "testing"),
+    ("AWS_SECRET_ACCESS_KEY", "testing"),
+    ("AWS_EC2_METADATA_DISABLED", "true"),
+    ("AWS_CONFIG_FILE", "/dev/null"),
+    ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+];
+
+/// A command for the `posture` binary at `binary`, run from the crate root (so `./rules` is the
+/// bundled rule pack) in the hermetic AWS environment of `BINARY_AWS_ENV`.
+pub fn posture_command(binary: &str) -> Command {
+    let mut command = Command::new(binary);
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("AWS_") {
+            command.env_remove(name);
+        }
+    }
+    command
+        .envs(BINARY_AWS_ENV.iter().copied())
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    command
 }

@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 pub struct Moto {
     child: Child,
     pub endpoint: String,
+    /// moto's stdout and stderr: one access-log line per request served.
+    pub log: PathBuf,
 }
 
 fn manifest_dir() -> PathBuf {
@@ -65,9 +67,23 @@ impl Moto {
         let mut moto = Moto {
             child,
             endpoint: format!("http://127.0.0.1:{port}"),
+            log: log.clone(),
         };
         moto.wait_ready(port, &log);
         moto
+    }
+
+    /// Requests moto has answered so far, counted from its access log (one line per request,
+    /// `127.0.0.1 - - [date] "GET /path HTTP/1.1" 200 -`; werkzeug colors the request part of
+    /// non-2xx lines with ANSI codes, so only the frame of the line is matched).
+    pub fn requests_served(&self) -> usize {
+        std::fs::read_to_string(&self.log)
+            .map(|text| {
+                text.lines()
+                    .filter(|l| l.starts_with("127.0.0.1 - - [") && l.contains(" HTTP/1.1"))
+                    .count()
+            })
+            .unwrap_or(0)
     }
 
     fn wait_ready(&mut self, port: u16, log: &Path) {
