@@ -28,6 +28,8 @@ pub struct Config {
     pub formats: Vec<String>,
     /// Directory for the file formats; `--output` / `--output-dir` override it.
     pub output_dir: Option<PathBuf>,
+    /// Bedrock model for `health` and `summarize`.
+    pub bedrock_model: Option<String>,
 }
 
 impl Config {

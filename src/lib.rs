@@ -14,6 +14,7 @@ pub mod plan;
 pub mod report;
 pub mod rules;
 pub mod ruletest;
+pub mod summarize;
 pub mod yaml;
 
 use std::io::Write;

@@ -50,11 +50,16 @@ fn every_service_answers_from_moto() {
         "json",
         "--samples",
         "2",
+        // This test is about every service answering, not speed: moto loads each backend on its
+        // first request, which is slow on a loaded machine.
+        "--degraded-ms",
+        "60000",
     ]);
     assert_eq!(
         out.status.code(),
         Some(0),
-        "stderr: {}",
+        "stdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
     let results = json_results(&out);
@@ -257,4 +262,155 @@ fn bedrock_without_a_model_is_refused() {
     let out = posture(&["health", "--region", "us-east-1", "--services", "bedrock"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--bedrock-model"));
+}
+
+fn example_report(dir: &std::path::Path) -> String {
+    let path = dir.join("report.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_posture"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "scan",
+            "--inventory",
+            "fixtures/example-account.json",
+            "--format",
+            "json",
+            "--output",
+        ])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    path.display().to_string()
+}
+
+const SUMMARY_ANSWER: &str = r#"{"output":{"message":{"role":"assistant","content":[{"text":"Summary\nNine critical failures."}]}},"stopReason":"end_turn","usage":{"inputTokens":900,"outputTokens":12,"totalTokens":912},"metrics":{"latencyMs":40}}"#;
+
+#[test]
+fn summarize_sends_aggregates_only_by_default() {
+    let tmp = tempfile::tempdir().unwrap();
+    let report = example_report(tmp.path());
+    let (endpoint, requests) = fake_bedrock(Duration::ZERO, 200, SUMMARY_ANSWER, None);
+    let out = posture(&[
+        "summarize",
+        &report,
+        "--bedrock-model",
+        MODEL,
+        "--region",
+        "us-east-1",
+        "--endpoint-url",
+        &endpoint,
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Summary\nNine critical failures.\n"
+    );
+    let request = requests.recv_timeout(Duration::from_secs(5)).unwrap();
+    assert!(request.contains("/converse"), "{request}");
+    assert!(
+        request.contains("s3-audit-bucket-object-lock"),
+        "rule ids are sent"
+    );
+    assert!(
+        request.contains("fsbp S3.15"),
+        "framework controls are sent"
+    );
+    assert!(
+        !request.contains("arn:aws"),
+        "no ARN leaves the machine by default: {request}"
+    );
+    assert!(
+        !request.contains("acme-"),
+        "no resource name leaves the machine by default"
+    );
+}
+
+#[test]
+fn summarize_sends_resources_only_when_asked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let report = example_report(tmp.path());
+    let (endpoint, requests) = fake_bedrock(Duration::ZERO, 200, SUMMARY_ANSWER, None);
+    let output = tmp.path().join("summary.md");
+    let out = posture(&[
+        "summarize",
+        &report,
+        "--bedrock-model",
+        MODEL,
+        "--region",
+        "us-east-1",
+        "--endpoint-url",
+        &endpoint,
+        "--include-resources",
+        "--output",
+        output.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        std::fs::read_to_string(&output)
+            .unwrap()
+            .starts_with("Summary")
+    );
+    let request = requests.recv_timeout(Duration::from_secs(5)).unwrap();
+    assert!(
+        request.contains("arn:aws:s3:::acme-audit-legacy"),
+        "{request}"
+    );
+}
+
+#[test]
+fn summarize_errors_are_clear() {
+    let tmp = tempfile::tempdir().unwrap();
+    let report = example_report(tmp.path());
+    let out = posture(&["summarize", &report, "--region", "us-east-1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no Bedrock model configured"));
+    let body = r#"{"message":"You don't have access to the model with the specified model ID."}"#;
+    let (endpoint, _requests) =
+        fake_bedrock(Duration::ZERO, 403, body, Some("AccessDeniedException"));
+    let out = posture(&[
+        "summarize",
+        &report,
+        "--bedrock-model",
+        MODEL,
+        "--region",
+        "us-east-1",
+        "--endpoint-url",
+        &endpoint,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("AccessDeniedException") && stderr.contains("request access to the model"),
+        "{stderr}"
+    );
+    let throttled = r#"{"message":"Too many requests, please wait before trying again."}"#;
+    let (endpoint, requests) =
+        fake_bedrock(Duration::ZERO, 429, throttled, Some("ThrottlingException"));
+    let out = posture(&[
+        "summarize",
+        &report,
+        "--bedrock-model",
+        MODEL,
+        "--region",
+        "us-east-1",
+        "--endpoint-url",
+        &endpoint,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("throttled after 3 attempts"));
+    assert_eq!(
+        requests.try_iter().count(),
+        3,
+        "throttling is retried, then reported"
+    );
 }

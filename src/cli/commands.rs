@@ -30,9 +30,13 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Catalog { resource_type } => print_catalog(resource_type.as_deref()),
         Command::Explain { rule_id, rules } => explain(&rule_id, &rules),
         Command::Snapshot(args) => snapshot(args),
+        Command::Summarize(args) => {
+            let (config, _) = Config::load(None)?;
+            super::live::summarize(args, config.bedrock_model.clone())
+        }
         Command::Health(args) => {
             let (config, _) = Config::load(None)?;
-            super::live::health(args, &config.regions)
+            super::live::health(args, &config.regions, config.bedrock_model.clone())
         }
         Command::IamPolicy { rules } => iam_policy(&rules),
         Command::Schema => {

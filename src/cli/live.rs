@@ -192,7 +192,11 @@ pub struct HealthArgs {
 }
 
 /// Runs `posture health`.
-pub fn health(args: HealthArgs, config_regions: &[String]) -> anyhow::Result<u8> {
+pub fn health(
+    args: HealthArgs,
+    config_regions: &[String],
+    configured_model: Option<String>,
+) -> anyhow::Result<u8> {
     let mut collect = args.live.options(config_regions)?;
     // A probe that hangs must come back as UNAVAILABLE quickly, not after the scan timeout.
     if args.live.timeout == 30 {
@@ -208,7 +212,7 @@ pub fn health(args: HealthArgs, config_regions: &[String]) -> anyhow::Result<u8>
             .collect(),
         samples: args.samples,
         degraded_ms: args.degraded_ms,
-        bedrock_model: args.bedrock_model.clone(),
+        bedrock_model: args.bedrock_model.clone().or(configured_model),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -224,4 +228,111 @@ pub fn health(args: HealthArgs, config_regions: &[String]) -> anyhow::Result<u8>
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(text.as_bytes())?;
     Ok(crate::health::exit_code(&results))
+}
+
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Only aggregates leave the machine by default: rule ids, titles, severities, \
+counts and framework controls. Resource ARNs are sent only with --include-resources. \
+The call is one Bedrock Runtime Converse request, billed by the model's token prices."
+)]
+pub struct SummarizeArgs {
+    /// A JSON report written by `posture scan --format json`.
+    pub report: PathBuf,
+    /// Bedrock model id (or inference profile id) to write the summary.
+    #[arg(long, value_name = "MODEL_ID")]
+    pub bedrock_model: Option<String>,
+    /// Also send the ARNs of failing resources (up to 20 per rule).
+    #[arg(long)]
+    pub include_resources: bool,
+    /// Write the summary here instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Upper bound of the summary's length, in tokens.
+    #[arg(long, default_value_t = 1024)]
+    pub max_tokens: i32,
+    /// AWS region of the Bedrock endpoint (default: the profile's or AWS_REGION).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// AWS profile for the Bedrock call.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Send the request to this endpoint instead of Bedrock's (tests, proxies).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+}
+
+/// Runs `posture summarize`.
+pub fn summarize(args: SummarizeArgs, configured_model: Option<String>) -> anyhow::Result<u8> {
+    use aws_sdk_bedrockruntime::types::{
+        ContentBlock, ConversationRole, InferenceConfiguration, Message, SystemContentBlock,
+    };
+    let model = args.bedrock_model.clone().or(configured_model).context(
+        "no Bedrock model configured: pass --bedrock-model ID (or set bedrock_model in posture.toml)",
+    )?;
+    let report = crate::report::diff::load(&args.report)?;
+    let prompt = crate::summarize::prompt(&report, args.include_resources);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let text = runtime.block_on(async {
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(3));
+        if let Some(profile) = &args.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(region) = &args.region {
+            loader = loader.region(aws_config::Region::new(region.clone()));
+        }
+        if let Some(url) = &args.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        let config = loader.load().await;
+        anyhow::ensure!(config.region().is_some(), "no AWS region for Bedrock: pass --region");
+        let client = aws_sdk_bedrockruntime::Client::new(&config);
+        let message = Message::builder()
+            .role(ConversationRole::User)
+            .content(ContentBlock::Text(prompt))
+            .build()
+            .context("cannot build the Bedrock message")?;
+        let answer = client
+            .converse()
+            .model_id(&model)
+            .system(SystemContentBlock::Text(crate::summarize::SYSTEM_PROMPT.to_string()))
+            .messages(message)
+            .inference_config(InferenceConfiguration::builder().max_tokens(args.max_tokens).build())
+            .send()
+            .await
+            .map_err(|e| {
+                let reason = crate::collect::error::reason(&e, "bedrock:InvokeModel");
+                let hint = if reason.starts_with("AccessDenied") {
+                    " (request access to the model in the Bedrock console, and allow bedrock:InvokeModel on it)"
+                } else if reason.starts_with("Throttling") || reason.starts_with("ServiceQuotaExceeded") {
+                    " (the model is throttled after 3 attempts; try again later or raise the quota)"
+                } else if reason.starts_with("ValidationException") || reason.starts_with("ResourceNotFound") {
+                    " (check the model id and that the model is offered in this region)"
+                } else {
+                    ""
+                };
+                anyhow::anyhow!("Bedrock model {model} did not answer: {reason}{hint}")
+            })?;
+        let texts: Vec<String> = answer
+            .output()
+            .and_then(|o| o.as_message().ok())
+            .map(|m| m.content().iter().filter_map(|c| c.as_text().ok().cloned()).collect())
+            .unwrap_or_default();
+        anyhow::ensure!(!texts.is_empty(), "Bedrock model {model} answered without text");
+        Ok(texts.join("\n"))
+    })?;
+    let text = format!("{}\n", text.trim_end());
+    match &args.output {
+        Some(path) => crate::atomic_write(path, text.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => {
+            use std::io::Write;
+            std::io::stdout().lock().write_all(text.as_bytes())?;
+        }
+    }
+    Ok(0)
 }

@@ -43,6 +43,8 @@ pub enum Command {
     Snapshot(live::SnapshotArgs),
     /// Probe each service with one cheap read-only call: latency and HEALTHY / DEGRADED / UNAVAILABLE.
     Health(live::HealthArgs),
+    /// Write a plain-language summary of a JSON report for auditors, through Amazon Bedrock.
+    Summarize(live::SummarizeArgs),
     /// Print the least-privilege IAM policy a scan with these rules needs.
     IamPolicy {
         #[arg(long = "rules", value_name = "PATH")]
