@@ -11,6 +11,27 @@ use crate::rules::{Clause, Op, RuleSet};
 pub struct Plan {
     /// Resource type -> attribute groups (including `tags`) the rules read.
     pub groups: BTreeMap<String, BTreeSet<String>>,
+    /// (type, group) -> the tag conditions under which some rule reading the group applies.
+    /// A group read only by rules whose `where` requires a tag is fetched only for resources
+    /// with that tag: for every other resource each of those rules is NOT_APPLICABLE anyway.
+    pub gates: BTreeMap<(String, String), Vec<TagGate>>,
+}
+
+/// A tag condition from a rule's `where`: the key exists, or has one of the values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagGate {
+    pub key: String,
+    pub values: Option<Vec<String>>,
+}
+
+impl TagGate {
+    fn admits(&self, tags: &BTreeMap<String, String>) -> bool {
+        match (tags.get(&self.key), &self.values) {
+            (None, _) => false,
+            (Some(_), None) => true,
+            (Some(v), Some(values)) => values.contains(v),
+        }
+    }
 }
 
 impl Plan {
@@ -34,14 +55,69 @@ impl Plan {
     /// Every type and group the rules read, including types they refer to.
     pub fn from_rules(rules: &RuleSet) -> Plan {
         let mut plan = Plan::default();
+        let mut ungated: BTreeSet<(String, String)> = BTreeSet::new();
+        let mut gates: BTreeMap<(String, String), Vec<TagGate>> = BTreeMap::new();
         for rule in &rules.rules {
-            plan.add(&rule.resource_type, None);
+            let mut selector_reads = Plan::default();
             if let Some(selector) = &rule.selector {
-                plan.add_clause(&rule.resource_type, selector);
+                selector_reads.add_clause(&rule.resource_type, selector);
             }
-            plan.add_clause(&rule.resource_type, &rule.assertion);
+            let mut assertion_reads = Plan::default();
+            assertion_reads.add_clause(&rule.resource_type, &rule.assertion);
+            let gate = rule
+                .selector
+                .as_ref()
+                .and_then(|s| tag_gate(s, &rules.params_of(&rule.id)));
+            for (ty, groups) in &assertion_reads.groups {
+                for group in groups {
+                    let key = (ty.clone(), group.clone());
+                    let read_by_selector = selector_reads.wants(ty, group);
+                    match &gate {
+                        Some(gate) if *ty == rule.resource_type && !read_by_selector => {
+                            gates.entry(key).or_default().push(gate.clone())
+                        }
+                        _ => {
+                            ungated.insert(key);
+                        }
+                    }
+                }
+            }
+            for reads in [selector_reads, assertion_reads] {
+                for (ty, groups) in reads.groups {
+                    plan.add(&ty, None);
+                    for group in groups {
+                        plan.add(&ty, Some(&group));
+                    }
+                }
+            }
+            plan.add(&rule.resource_type, None);
         }
+        gates.retain(|key, _| !ungated.contains(key));
+        plan.gates = gates;
         plan
+    }
+
+    /// Whether to fetch `group` of a resource whose tags are known (`tags_known`: they were
+    /// collected without error). Ungated groups are always fetched; so is every group when the
+    /// tags could not be read, since applicability is then unknown.
+    pub fn wants_for(
+        &self,
+        resource_type: &str,
+        group: &str,
+        tags: &BTreeMap<String, String>,
+        tags_known: bool,
+    ) -> bool {
+        if !self.wants(resource_type, group) {
+            return false;
+        }
+        match self
+            .gates
+            .get(&(resource_type.to_string(), group.to_string()))
+        {
+            None => true,
+            Some(_) if !tags_known => true,
+            Some(gates) => gates.iter().any(|g| g.admits(tags)),
+        }
     }
 
     /// Everything the catalog knows (for `posture snapshot` without rules).
@@ -151,6 +227,44 @@ impl Plan {
     }
 }
 
+/// A tag condition that the selector requires, when there is one: the selector is (or is an
+/// `all` containing) a check of `tags.KEY` with equals / in / exists: true.
+fn tag_gate(selector: &Clause, params: &BTreeMap<String, serde_json::Value>) -> Option<TagGate> {
+    use crate::rules::Operand;
+    let resolve = |operand: &Operand| match operand {
+        Operand::Literal(v) => Some(v.clone()),
+        Operand::Param(name) => params.get(name).cloned(),
+    };
+    match selector {
+        Clause::All(items) => items.iter().find_map(|c| tag_gate(c, params)),
+        Clause::Check { path, ops } => {
+            let key = path.strip_prefix("tags.")?;
+            ops.iter().find_map(|op| {
+                let values = match op {
+                    Op::Equals(v) => vec![resolve(v)?.as_str()?.to_string()],
+                    Op::In(v) => resolve(v)?
+                        .as_array()?
+                        .iter()
+                        .map(|i| i.as_str().map(String::from))
+                        .collect::<Option<Vec<_>>>()?,
+                    Op::Exists(true) => {
+                        return Some(TagGate {
+                            key: key.to_string(),
+                            values: None,
+                        });
+                    }
+                    _ => return None,
+                };
+                Some(TagGate {
+                    key: key.to_string(),
+                    values: Some(values),
+                })
+            })
+        }
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;
@@ -160,8 +274,13 @@ mod tests {
     fn plan_of(text: &str) -> Plan {
         let rules =
             crate::rules::parse_str(Path::new("t.yaml"), text, Catalog::builtin()).expect("valid");
+        let params = rules
+            .iter()
+            .map(|r| (r.id.clone(), r.params.clone()))
+            .collect();
         Plan::from_rules(&RuleSet {
             rules,
+            params,
             ..RuleSet::default()
         })
     }
@@ -197,6 +316,41 @@ mod tests {
         ));
         assert!(plan.wants("aws.cloudtrail.trail", "status"));
         assert!(!plan.wants("aws.cloudtrail.trail", "configuration"));
+    }
+
+    #[test]
+    fn groups_read_only_under_a_tag_selector_are_gated() {
+        let audit = format!(
+            "{HEAD}resource: aws.s3.bucket\nparams: {{ v: audit }}\nwhere: {{ tags.DataClassification: {{ equals: $params.v }} }}\nassert: {{ object_lock.enabled: {{ equals: true }} }}\n"
+        );
+        let plan = plan_of(&audit);
+        let tags = |v: &str| BTreeMap::from([("DataClassification".to_string(), v.to_string())]);
+        assert!(plan.wants_for("aws.s3.bucket", "object_lock", &tags("audit"), true));
+        assert!(!plan.wants_for("aws.s3.bucket", "object_lock", &tags("public"), true));
+        assert!(
+            plan.wants_for("aws.s3.bucket", "object_lock", &BTreeMap::new(), false),
+            "unknown tags: fetch"
+        );
+        assert!(
+            plan.wants_for("aws.s3.bucket", "tags", &BTreeMap::new(), true),
+            "the selector's own group is ungated"
+        );
+        // A second rule reading the group without a selector ungates it.
+        let text = format!(
+            "{audit}---\nid: u\ntitle: t\nseverity: low\nrationale: r\nremediation: r\nresource: aws.s3.bucket\nassert: {{ object_lock.enabled: {{ equals: true }} }}\n"
+        );
+        let rules =
+            crate::rules::parse_str(Path::new("t.yaml"), &text, Catalog::builtin()).expect("valid");
+        let params = rules
+            .iter()
+            .map(|r| (r.id.clone(), r.params.clone()))
+            .collect();
+        let plan = Plan::from_rules(&RuleSet {
+            rules,
+            params,
+            ..RuleSet::default()
+        });
+        assert!(plan.wants_for("aws.s3.bucket", "object_lock", &tags("public"), true));
     }
 
     #[test]

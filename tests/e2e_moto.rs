@@ -1122,4 +1122,23 @@ async fn inventory_body(env: TestEnv) {
         offline["source"]["resource_count"],
         live["source"]["resource_count"]
     );
+    // Object Lock is read only by the audit-bucket rule, whose `where` needs the audit tag: it is
+    // fetched for audit buckets and skipped for the others (fewer requests, same verdicts).
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(inventory).expect("inventory")).expect("JSON");
+    let buckets: Vec<&Value> = saved["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .filter(|d| d["type"] == "aws.s3.bucket")
+        .collect();
+    let audit = buckets.iter().filter(|d| d["tags"]["DataClassification"] == "audit");
+    let others = buckets.iter().filter(|d| d["tags"]["DataClassification"] != "audit");
+    assert!(audit.clone().count() >= 2 && others.clone().count() >= 2);
+    for bucket in audit {
+        assert!(bucket["attributes"]["object_lock"].is_object(), "{}", bucket["name"]);
+    }
+    for bucket in others {
+        assert!(bucket["attributes"].get("object_lock").is_none(), "{}", bucket["name"]);
+    }
 }

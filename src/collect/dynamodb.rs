@@ -82,7 +82,7 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
                     }
                 }
             }
-            if scope.wants(TYPE, "point_in_time_recovery") {
+            if scope.wants_for(TYPE, "point_in_time_recovery", &doc) {
                 let out = scope.call(Service::DynamoDb, client.describe_continuous_backups().table_name(&name).send()).await;
                 match out {
                     Ok(out) => {
@@ -96,24 +96,7 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
                     Err(e) => doc.fail("point_in_time_recovery", error::reason(&e, "dynamodb:DescribeContinuousBackups")),
                 }
             }
-            if scope.wants(TYPE, "ttl") {
-                match scope.call(Service::DynamoDb, client.describe_time_to_live().table_name(&name).send()).await {
-                    Ok(out) => {
-                        let ttl = out.time_to_live_description();
-                        let enabled = ttl
-                            .and_then(|t| t.time_to_live_status())
-                            .is_some_and(|s| matches!(s.as_str(), "ENABLED" | "ENABLING"));
-                        doc.set(
-                            "ttl",
-                            object(vec![
-                                ("enabled", json!(enabled)),
-                                ("attribute", opt_str(ttl.and_then(|t| t.attribute_name()))),
-                            ]),
-                        );
-                    }
-                    Err(e) => doc.fail("ttl", error::reason(&e, "dynamodb:DescribeTimeToLive")),
-                }
-            }
+            // Tags first: rules selecting tables by tag decide which other calls are needed.
             if scope.wants(TYPE, "tags") {
                 // ListTagsOfResource has no SDK paginator: follow NextToken by hand.
                 let mut token: Option<String> = None;
@@ -132,6 +115,24 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
                             break;
                         }
                     }
+                }
+            }
+            if scope.wants_for(TYPE, "ttl", &doc) {
+                match scope.call(Service::DynamoDb, client.describe_time_to_live().table_name(&name).send()).await {
+                    Ok(out) => {
+                        let ttl = out.time_to_live_description();
+                        let enabled = ttl
+                            .and_then(|t| t.time_to_live_status())
+                            .is_some_and(|s| matches!(s.as_str(), "ENABLED" | "ENABLING"));
+                        doc.set(
+                            "ttl",
+                            object(vec![
+                                ("enabled", json!(enabled)),
+                                ("attribute", opt_str(ttl.and_then(|t| t.attribute_name()))),
+                            ]),
+                        );
+                    }
+                    Err(e) => doc.fail("ttl", error::reason(&e, "dynamodb:DescribeTimeToLive")),
                 }
             }
             Some(doc)

@@ -342,6 +342,14 @@ impl Scope<'_> {
         self.plan.wants(resource_type, group)
     }
 
+    /// Whether to fetch `group` of this resource, given the tags already collected on `doc`
+    /// (groups that only tag-selected rules read are skipped for resources those rules exclude).
+    pub(crate) fn wants_for(&self, resource_type: &str, group: &str, doc: &ResourceDoc) -> bool {
+        let tags_known = self.plan.wants(resource_type, "tags") && !doc.errors.contains_key("tags");
+        self.plan
+            .wants_for(resource_type, group, &doc.tags, tags_known)
+    }
+
     pub(crate) fn wants_type(&self, resource_type: &str) -> bool {
         self.plan.wants_type(resource_type)
     }

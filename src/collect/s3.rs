@@ -139,7 +139,7 @@ async fn read_bucket(
             Err(e) => doc.fail("tags", error::reason(&e, "s3:GetBucketTagging")),
         }
     }
-    if wants("encryption") {
+    if scope.wants_for(TYPE, "encryption", &doc) {
         let out = scope
             .call(
                 Service::S3,
@@ -183,7 +183,7 @@ async fn read_bucket(
             ),
         }
     }
-    if wants("versioning") {
+    if scope.wants_for(TYPE, "versioning", &doc) {
         let out = scope
             .call(
                 Service::S3,
@@ -201,7 +201,7 @@ async fn read_bucket(
             Err(e) => doc.fail("versioning", error::reason(&e, "s3:GetBucketVersioning")),
         }
     }
-    if wants("object_lock") {
+    if scope.wants_for(TYPE, "object_lock", &doc) {
         let out = scope
             .call(
                 Service::S3,
@@ -241,7 +241,7 @@ async fn read_bucket(
             ),
         }
     }
-    if wants("lifecycle") {
+    if scope.wants_for(TYPE, "lifecycle", &doc) {
         let out = scope
             .call(
                 Service::S3,
@@ -265,7 +265,7 @@ async fn read_bucket(
             ),
         }
     }
-    if wants("logging") {
+    if scope.wants_for(TYPE, "logging", &doc) {
         let out = scope
             .call(
                 Service::S3,
@@ -287,7 +287,7 @@ async fn read_bucket(
             Err(e) => doc.fail("logging", error::reason(&e, "s3:GetBucketLogging")),
         }
     }
-    if wants("public_access_block") {
+    if scope.wants_for(TYPE, "public_access_block", &doc) {
         let out = scope
             .call(
                 Service::S3,
@@ -324,7 +324,7 @@ async fn read_bucket(
             ),
         }
     }
-    if wants("policy") {
+    if scope.wants_for(TYPE, "policy", &doc) {
         let out = scope
             .call(
                 Service::S3,
