@@ -284,6 +284,41 @@ fn principals(principal: Option<&Value>) -> Vec<String> {
     }
 }
 
+/// Whether normalized statements allow `action` on `resource`: some Allow statement covers both
+/// (conditions are not evaluated, so a conditional Allow counts), and no unconditional Deny does.
+pub fn allows(statements: &[Value], action: &str, resource: &str) -> bool {
+    let on = |s: &Value| {
+        let not_resources = list(s, "not_resources");
+        if !not_resources.is_empty() {
+            return !not_resources.iter().any(|p| resource_matches(p, resource));
+        }
+        list(s, "resources")
+            .iter()
+            .any(|p| resource_matches(p, resource))
+    };
+    let granted = statements
+        .iter()
+        .any(|s| is_allow(s) && covers(s, action) && on(s));
+    let denied = statements
+        .iter()
+        .any(|s| !is_allow(s) && unconditional(s) && covers(s, action) && on(s));
+    granted && !denied
+}
+
+/// ARN patterns use `*` and `?` like actions, but are case-sensitive.
+fn resource_matches(pattern: &str, resource: &str) -> bool {
+    fn glob(p: &[u8], a: &[u8]) -> bool {
+        match (p.first(), a.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => glob(&p[1..], a) || (!a.is_empty() && glob(p, &a[1..])),
+            (Some(b'?'), Some(_)) => glob(&p[1..], &a[1..]),
+            (Some(x), Some(y)) if x == y => glob(&p[1..], &a[1..]),
+            _ => false,
+        }
+    }
+    glob(pattern.as_bytes(), resource.as_bytes())
+}
+
 fn list(statement: &Value, key: &str) -> Vec<String> {
     statement
         .get(key)
@@ -369,6 +404,33 @@ mod tests {
             {"Effect": "Allow", "Action": "iam:CreatePolicyVersion", "Resource": "*"},
             {"Effect": "Deny", "Action": "iam:CreatePolicyVersion", "Resource": "*"}]});
         assert_eq!(facts(denied)["privilege_escalation_paths"], json!([]));
+    }
+
+    #[test]
+    fn allows_checks_action_and_resource() {
+        let (statements, _) = analyze(&json!({"Statement": [
+            {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": "arn:aws:lambda:eu-west-1:1:function:orders-*"},
+            {"Effect": "Deny", "Action": "lambda:*", "Resource": "arn:aws:lambda:eu-west-1:1:function:orders-admin"}]}));
+        assert!(allows(
+            &statements,
+            "lambda:InvokeFunction",
+            "arn:aws:lambda:eu-west-1:1:function:orders-api"
+        ));
+        assert!(!allows(
+            &statements,
+            "lambda:InvokeFunction",
+            "arn:aws:lambda:eu-west-1:1:function:billing"
+        ));
+        assert!(!allows(
+            &statements,
+            "lambda:InvokeFunction",
+            "arn:aws:lambda:eu-west-1:1:function:orders-admin"
+        ));
+        assert!(!allows(
+            &statements,
+            "lambda:DeleteFunction",
+            "arn:aws:lambda:eu-west-1:1:function:orders-api"
+        ));
     }
 
     #[test]

@@ -171,6 +171,10 @@ impl Plan {
     /// References and nested quantifiers can name other resource types.
     fn add_op_targets(&mut self, op: &Op) {
         match op {
+            Op::AllowedByRole { .. } => {
+                self.add("aws.iam.role", Some("policies"));
+                self.add("aws.iam.policy", Some("policy"));
+            }
             Op::References {
                 resource_types,
                 attribute,

@@ -397,10 +397,22 @@ async fn seed_body(env: TestEnv) {
         json!({"StartAt": "Run", "States": {"Run": {"Type": "Task", "Resource": function, "End": true}}})
             .to_string()
     };
+    // The workflows' role may invoke e2e-fn-good only, so e2e-sm-bad's task is not allowed.
+    let sm_role = create_lambda_role(&config, "e2e-sm-role").await;
+    let invoke = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Action": "lambda:InvokeFunction", "Resource": fn_arn("e2e-fn-good")}]});
+    aws_sdk_iam::Client::new(&config)
+        .put_role_policy()
+        .role_name("e2e-sm-role")
+        .policy_name("invoke-tasks")
+        .policy_document(invoke.to_string())
+        .send()
+        .await
+        .expect("role policy");
     sfn.create_state_machine()
         .name("e2e-sm-good")
         .definition(task(fn_arn("e2e-fn-good")))
-        .role_arn(&app_role)
+        .role_arn(&sm_role)
         .logging_configuration(
             LoggingConfiguration::builder()
                 .level(LogLevel::Error)
@@ -423,7 +435,7 @@ async fn seed_body(env: TestEnv) {
     sfn.create_state_machine()
         .name("e2e-sm-bad")
         .definition(task(fn_arn("e2e-fn-missing")))
-        .role_arn(&app_role)
+        .role_arn(&sm_role)
         .send()
         .await
         .expect("state machine");
@@ -720,6 +732,8 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("secretsmanager-rotation-enabled", "e2e-secret-bad", "FAIL"),
     ("sfn-lambda-targets-exist", "e2e-sm-good", "PASS"),
     ("sfn-lambda-targets-exist", "e2e-sm-bad", "FAIL"),
+    ("sfn-role-can-invoke-lambdas", "e2e-sm-good", "PASS"),
+    ("sfn-role-can-invoke-lambdas", "e2e-sm-bad", "FAIL"),
     ("sfn-logging-enabled", "e2e-sm-good", "PASS"),
     ("sfn-logging-enabled", "e2e-sm-bad", "FAIL"),
     (
@@ -1125,20 +1139,33 @@ async fn inventory_body(env: TestEnv) {
     // Object Lock is read only by the audit-bucket rule, whose `where` needs the audit tag: it is
     // fetched for audit buckets and skipped for the others (fewer requests, same verdicts).
     let saved: Value =
-        serde_json::from_str(&std::fs::read_to_string(inventory).expect("inventory")).expect("JSON");
+        serde_json::from_str(&std::fs::read_to_string(inventory).expect("inventory"))
+            .expect("JSON");
     let buckets: Vec<&Value> = saved["resources"]
         .as_array()
         .expect("resources")
         .iter()
         .filter(|d| d["type"] == "aws.s3.bucket")
         .collect();
-    let audit = buckets.iter().filter(|d| d["tags"]["DataClassification"] == "audit");
-    let others = buckets.iter().filter(|d| d["tags"]["DataClassification"] != "audit");
+    let audit = buckets
+        .iter()
+        .filter(|d| d["tags"]["DataClassification"] == "audit");
+    let others = buckets
+        .iter()
+        .filter(|d| d["tags"]["DataClassification"] != "audit");
     assert!(audit.clone().count() >= 2 && others.clone().count() >= 2);
     for bucket in audit {
-        assert!(bucket["attributes"]["object_lock"].is_object(), "{}", bucket["name"]);
+        assert!(
+            bucket["attributes"]["object_lock"].is_object(),
+            "{}",
+            bucket["name"]
+        );
     }
     for bucket in others {
-        assert!(bucket["attributes"].get("object_lock").is_none(), "{}", bucket["name"]);
+        assert!(
+            bucket["attributes"].get("object_lock").is_none(),
+            "{}",
+            bucket["name"]
+        );
     }
 }

@@ -422,6 +422,9 @@ impl<'r, 'd> Run<'r, 'd> {
                     format!("{path} lacks {}", missing.join(", "))
                 })
             }
+            Op::AllowedByRole { role_path, action } => {
+                self.allowed_by_role(observed, path, role_path, action)
+            }
             Op::Deprecation {
                 schedule,
                 warn_days,
@@ -455,6 +458,99 @@ impl<'r, 'd> Run<'r, 'd> {
                     Outcome::Pass
                 }
             }
+        }
+    }
+
+    fn allowed_by_role(
+        &mut self,
+        observed: Option<&Value>,
+        path: &str,
+        role_path: &str,
+        action: &str,
+    ) -> Outcome {
+        let resources: Vec<&str> = match observed {
+            Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
+            Some(Value::String(s)) => vec![s.as_str()],
+            Some(other) => {
+                return Outcome::Error(vec![format!("{path} is {}, not ARNs", show(other))]);
+            }
+            None => return Outcome::Pass,
+        };
+        if resources.is_empty() {
+            return Outcome::Pass;
+        }
+        let view = self.view;
+        let role_arn = match self.lookup(&view.root, role_path, true) {
+            Lookup::Found(Value::String(arn)) => arn.clone(),
+            Lookup::Errored(reason) => return Outcome::Error(vec![reason]),
+            _ => {
+                return Outcome::Fail(vec![format!(
+                    "{role_path} is absent, so no role can allow {action}"
+                )]);
+            }
+        };
+        self.evidence
+            .insert(role_path.to_string(), Value::String(role_arn.clone()));
+        let ctx = self.ctx;
+        let find = |ty: &str, arn: &str| {
+            ctx.by_type
+                .get(ty)
+                .and_then(|docs| docs.iter().find(|d| d.doc.arn == arn))
+        };
+        let Some(role) = find("aws.iam.role", &role_arn) else {
+            return Outcome::Fail(vec![format!(
+                "role {role_arn} matches no collected aws.iam.role"
+            )]);
+        };
+        if let Some(reason) = role.doc.errors.get("policies") {
+            return Outcome::Error(vec![format!(
+                "the policies of {role_arn} could not be collected: {reason}"
+            )]);
+        }
+        let arns: Vec<&str> = ["attached_policy_arns", "inline_policy_arns"]
+            .iter()
+            .flat_map(|k| {
+                role.root["policies"][*k]
+                    .as_array()
+                    .map(Vec::as_slice)
+                    .unwrap_or_default()
+            })
+            .filter_map(Value::as_str)
+            .collect();
+        let mut statements = Vec::new();
+        let mut unknown = Vec::new();
+        for arn in arns {
+            match find("aws.iam.policy", arn) {
+                Some(policy) if !policy.doc.errors.contains_key("policy") => statements.extend(
+                    policy.root["policy"]["statements"]
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_default(),
+                ),
+                Some(policy) => unknown.push(format!("{arn} ({})", policy.doc.errors["policy"])),
+                None => unknown.push(format!("{arn} (not collected)")),
+            }
+        }
+        let denied: Vec<&str> = resources
+            .iter()
+            .copied()
+            .filter(|r| !crate::iam_policy::allows(&statements, action, r))
+            .collect();
+        if denied.is_empty() {
+            Outcome::Pass
+        } else if !unknown.is_empty() {
+            Outcome::Error(vec![format!(
+                "cannot tell whether {role_arn} allows {action} on {}: policies not judged: {}",
+                denied.join(", "),
+                unknown.join(", ")
+            )])
+        } else {
+            Outcome::Fail(
+                denied
+                    .iter()
+                    .map(|r| format!("{role_arn} does not allow {action} on {r}"))
+                    .collect(),
+            )
         }
     }
 

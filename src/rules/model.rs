@@ -134,6 +134,13 @@ pub enum Op {
         attribute: String,
         filter: Option<Box<Clause>>,
     },
+    /// The IAM role named at `role_path` (read at the document root) allows `action` on the
+    /// value (or each value of a list), judged from the role's collected customer-managed and
+    /// inline policies.
+    AllowedByRole {
+        role_path: String,
+        action: String,
+    },
     /// A map (tags) has every key of the list.
     HasKeys(Operand),
     /// The value is a key of a dated schedule (a data file next to the rule); FAIL once its date

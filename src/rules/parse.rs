@@ -45,6 +45,7 @@ const OPS: &[&str] = &[
     "references",
     "has_keys",
     "deprecation",
+    "allowed_by_role",
 ];
 const COMPARISONS: &[&str] = &["gt", "gte", "lt", "lte", "equals"];
 
@@ -724,6 +725,34 @@ impl<'a> Ctx<'a> {
                 };
                 self.list_operand(value, strings.items.as_deref()?)
                     .map(Op::HasKeys)
+            }
+            "allowed_by_role" => {
+                let ok = field.ty == FieldType::String
+                    || (field.ty == FieldType::Array
+                        && field
+                            .items
+                            .as_ref()
+                            .is_some_and(|i| i.ty == FieldType::String));
+                if !need(self, ok, "a string or a list of strings (resource ARNs)") {
+                    return None;
+                }
+                let role = value.get("role").and_then(Node::as_str);
+                let action = value.get("action").and_then(Node::as_str);
+                let (Some(role), Some(action)) = (role, action) else {
+                    self.error(value, "`allowed_by_role` needs `role` (the path of the role ARN) and `action` (e.g. lambda:InvokeFunction)");
+                    return None;
+                };
+                if !action.contains(':') {
+                    self.error(
+                        value.get("action").unwrap_or(value),
+                        format!("`{action}` is not an IAM action (service:Action)"),
+                    );
+                    return None;
+                }
+                Some(Op::AllowedByRole {
+                    role_path: role.to_string(),
+                    action: action.to_string(),
+                })
             }
             "deprecation" => {
                 if !need(self, field.ty == FieldType::String, "a string") {
