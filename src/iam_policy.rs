@@ -108,19 +108,33 @@ fn unconditional(s: &Value) -> bool {
 
 /// Whether an IAM action pattern (`*`, `s3:*`, `iam:Pass*`, lower-cased) matches `action`.
 pub fn action_matches(pattern: &str, action: &str) -> bool {
-    fn glob(p: &[u8], a: &[u8]) -> bool {
-        match (p.first(), a.first()) {
-            (None, None) => true,
-            (Some(b'*'), _) => glob(&p[1..], a) || (!a.is_empty() && glob(p, &a[1..])),
-            (Some(b'?'), Some(_)) => glob(&p[1..], &a[1..]),
-            (Some(x), Some(y)) if x == y => glob(&p[1..], &a[1..]),
-            _ => false,
-        }
-    }
     glob(
         pattern.to_ascii_lowercase().as_bytes(),
         action.to_ascii_lowercase().as_bytes(),
     )
+}
+
+/// IAM wildcard matching: `*` any run of characters, `?` one character. Greedy with
+/// backtracking to the last `*` only, so policy text cannot make it exponential.
+fn glob(p: &[u8], a: &[u8]) -> bool {
+    let (mut pi, mut ai) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ai < a.len() {
+        if pi < p.len() && (p[pi] == b'?' || p[pi] == a[ai]) {
+            pi += 1;
+            ai += 1;
+        } else if pi < p.len() && p[pi] == b'*' {
+            star = Some((pi, ai));
+            pi += 1;
+        } else if let Some((star_pi, star_ai)) = star {
+            pi = star_pi + 1;
+            ai = star_ai + 1;
+            star = Some((star_pi, star_ai + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == b'*')
 }
 
 /// Whether statement `s` (of any effect) covers `action`.
@@ -307,15 +321,6 @@ pub fn allows(statements: &[Value], action: &str, resource: &str) -> bool {
 
 /// ARN patterns use `*` and `?` like actions, but are case-sensitive.
 fn resource_matches(pattern: &str, resource: &str) -> bool {
-    fn glob(p: &[u8], a: &[u8]) -> bool {
-        match (p.first(), a.first()) {
-            (None, None) => true,
-            (Some(b'*'), _) => glob(&p[1..], a) || (!a.is_empty() && glob(p, &a[1..])),
-            (Some(b'?'), Some(_)) => glob(&p[1..], &a[1..]),
-            (Some(x), Some(y)) if x == y => glob(&p[1..], &a[1..]),
-            _ => false,
-        }
-    }
     glob(pattern.as_bytes(), resource.as_bytes())
 }
 
@@ -439,5 +444,12 @@ mod tests {
         assert!(action_matches("*", "s3:getobject"));
         assert!(!action_matches("s3:get*", "s3:putobject"));
         assert!(action_matches("s3:?etobject", "s3:getobject"));
+        assert!(action_matches("s3:*object*", "s3:getobjectacl"));
+        assert!(!action_matches("s3:*object", "s3:getobjectacl"));
+        let long = format!("{}b", "a*".repeat(40));
+        assert!(
+            !action_matches(&long, &"a".repeat(200)),
+            "no exponential blow-up"
+        );
     }
 }
