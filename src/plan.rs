@@ -363,7 +363,7 @@ mod tests {
             "{HEAD}resource: aws.iam.policy\nassert: {{ analysis.allows_admin: {{ equals: false }} }}\n"
         ));
         let actions = plan.iam_actions(Catalog::builtin());
-        assert!(actions.contains("iam:GetPolicyVersion"));
+        assert!(actions.contains("iam:GetAccountAuthorizationDetails"));
         assert!(actions.iter().all(|a| !a.starts_with("s3:")), "{actions:?}");
     }
 }

@@ -1067,7 +1067,7 @@ async fn only_iam_plan_body(env: TestEnv) {
     assert!(
         requests
             .iter()
-            .any(|r| r.operation().as_deref() == Some("ListPolicies")),
+            .any(|r| r.operation().as_deref() == Some("GetAccountAuthorizationDetails")),
         "no IAM listing"
     );
     let s3_requests: Vec<&String> = requests
@@ -1290,6 +1290,12 @@ async fn faults_body(env: TestEnv) {
         code: code.to_string(),
         message: format!("injected {code}"),
     };
+    // An S3-compatible endpoint that rejects the region filter: each bucket is located alone.
+    proxy.inject(
+        |r: &Request| is_s3(r) && r.query().contains("bucket-region="),
+        status(400, "InvalidArgument"),
+        None,
+    );
     proxy.inject(
         s3_call("flt-gone", "location"),
         status(404, "NoSuchBucket"),
@@ -1432,6 +1438,136 @@ async fn faults_body(env: TestEnv) {
     assert!(
         reason.contains("InternalError") && reason.contains("kms:ListKeys"),
         "{reason}"
+    );
+}
+
+// ---------------------------------------------------------------- tags in bulk
+
+#[test]
+fn tags_come_in_bulk_and_fall_back_per_resource() {
+    isolated(
+        "tags_come_in_bulk_and_fall_back_per_resource",
+        bulk_tags_body,
+    );
+}
+
+/// Operations that read one resource's tags.
+fn is_per_resource_tag_read(request: &Request) -> bool {
+    let operation = request.operation().unwrap_or_default();
+    request.target.contains("?tagging")
+        || [
+            "ListTagsOfResource",
+            "ListTagsForResource",
+            "ListResourceTags",
+        ]
+        .contains(&operation.as_str())
+}
+
+async fn bulk_tags_body(env: TestEnv) {
+    let config = seed_config(&env.moto, REGION).await;
+    let owner = [("Owner", "btg"), ("DataClass", "audit")];
+    support::seed::bucket(&config, "btg-tagged", false, &owner).await;
+    support::seed::bucket(&config, "btg-untagged", false, &[]).await;
+    let ddb = aws_sdk_dynamodb::Client::new(&config);
+    let tag = |k: &str, v: &str| {
+        aws_sdk_dynamodb::types::Tag::builder()
+            .key(k)
+            .value(v)
+            .build()
+            .expect("tag")
+    };
+    support::seed::table_request(&ddb, "btg-table")
+        .tags(tag("Owner", "btg"))
+        .tags(tag("DataClass", "audit"))
+        .send()
+        .await
+        .expect("table");
+    aws_sdk_cloudwatchlogs::Client::new(&config)
+        .create_log_group()
+        .log_group_name("/btg/app")
+        .tags("Owner", "btg")
+        .tags("DataClass", "audit")
+        .send()
+        .await
+        .expect("log group");
+    let plan = plan_of(&[
+        ("aws.s3.bucket", &["tags"]),
+        ("aws.dynamodb.table", &["tags"]),
+        ("aws.logs.log_group", &["tags"]),
+    ]);
+    let expected = json!({"DataClass": "audit", "Owner": "btg"});
+    let check = |inventory: &Inventory, how: &str| {
+        for (resource_type, name) in [
+            ("aws.s3.bucket", "btg-tagged"),
+            ("aws.dynamodb.table", "btg-table"),
+            ("aws.logs.log_group", "/btg/app"),
+        ] {
+            let found = doc(inventory, resource_type, name);
+            assert!(found.errors.is_empty(), "{how}: {:?}", found.errors);
+            assert_eq!(json!(found.tags), expected, "{how}: tags of {name}");
+        }
+        let untagged = doc(inventory, "aws.s3.bucket", "btg-untagged");
+        assert!(
+            untagged.tags.is_empty() && untagged.errors.is_empty(),
+            "{how}"
+        );
+    };
+
+    // Default: one GetResources listing per service, no tag request per resource.
+    let proxy = FaultProxy::start(&env.moto);
+    let bulk = collect(&options(&proxy.endpoint()), &plan, &NoProgress)
+        .await
+        .expect("collect");
+    check(&bulk, "bulk");
+    let requests = proxy.requests();
+    let listings = requests
+        .iter()
+        .filter(|r| r.operation().as_deref() == Some("GetResources"))
+        .count();
+    // One listing per service, more only when other tests' tagged resources fill a page.
+    assert!(
+        listings >= 3,
+        "one tag listing each for s3, dynamodb, logs: {listings}"
+    );
+    let single: Vec<String> = requests
+        .iter()
+        .filter(|r| is_per_resource_tag_read(r))
+        .map(|r| r.target.clone())
+        .collect();
+    assert!(single.is_empty(), "per-resource tag reads: {single:?}");
+
+    // Denied GetResources: the same tags, read one resource at a time.
+    let proxy = FaultProxy::start(&env.moto);
+    proxy.inject(
+        |r: &Request| r.operation().as_deref() == Some("GetResources"),
+        Fault::Status {
+            status: 400,
+            code: "AccessDeniedException".to_string(),
+            message: "injected".to_string(),
+        },
+        None,
+    );
+    let fallback = collect(&options(&proxy.endpoint()), &plan, &NoProgress)
+        .await
+        .expect("collect");
+    check(&fallback, "fallback");
+    assert!(proxy.requests().iter().any(is_per_resource_tag_read));
+
+    // --tags-per-resource never asks the tagging API.
+    let proxy = FaultProxy::start(&env.moto);
+    let options = CollectOptions {
+        tags_per_resource: true,
+        ..options(&proxy.endpoint())
+    };
+    let direct = collect(&options, &plan, &NoProgress)
+        .await
+        .expect("collect");
+    check(&direct, "per resource");
+    assert!(
+        proxy
+            .requests()
+            .iter()
+            .all(|r| r.operation().as_deref() != Some("GetResources"))
     );
 }
 
@@ -1683,20 +1819,7 @@ async fn protocol_faults_body(env: TestEnv) {
             .await
             .expect("table");
     }
-    let role_arn = create_lambda_role(&config, "pf-role").await;
-    let iam = aws_sdk_iam::Client::new(&config);
-    for name in ["pf-denied", "pf-readable"] {
-        iam.put_role_policy()
-            .role_name("pf-role")
-            .policy_name(name)
-            .policy_document(
-                json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]})
-                    .to_string(),
-            )
-            .send()
-            .await
-            .expect("inline policy");
-    }
+    create_lambda_role(&config, "pf-role").await;
 
     let proxy = FaultProxy::start(&env.moto);
     let status = |status: u16, code: &str| Fault::Status {
@@ -1709,10 +1832,8 @@ async fn protocol_faults_body(env: TestEnv) {
             && String::from_utf8_lossy(&r.body).contains("pf-throttled")
     };
     proxy.inject(throttled, status(400, "ThrottlingException"), None);
-    let denied = |r: &Request| {
-        r.operation().as_deref() == Some("GetRolePolicy")
-            && String::from_utf8_lossy(&r.body).contains("PolicyName=pf-denied")
-    };
+    // IAM is one query-protocol listing for the whole account: denied, nothing of IAM is known.
+    let denied = |r: &Request| r.operation().as_deref() == Some("GetAccountAuthorizationDetails");
     proxy.inject(denied, status(403, "AccessDenied"), None);
 
     let options = CollectOptions {
@@ -1746,20 +1867,21 @@ async fn protocol_faults_body(env: TestEnv) {
         json!({"enabled": false})
     );
 
-    let policy = doc(&inventory, "aws.iam.policy", "pf-denied");
-    assert_eq!(policy.arn, format!("{role_arn}/inline-policy/pf-denied"));
-    for group in ["policy", "analysis"] {
-        let reason = policy.errors.get(group).expect("denied");
-        assert!(
-            reason.starts_with("AccessDenied: injected AccessDenied")
-                && reason.ends_with("(iam:GetRolePolicy)"),
-            "{reason}"
-        );
-    }
-    let readable = doc(&inventory, "aws.iam.policy", "pf-readable");
-    assert!(readable.errors.is_empty(), "{:?}", readable.errors);
-    assert_eq!(
-        readable.attributes["policy"]["statements"][0]["actions"],
-        json!(["s3:getobject"])
+    assert!(
+        inventory
+            .resources
+            .iter()
+            .all(|d| d.resource_type != "aws.iam.policy"),
+        "a denied listing invents no policy"
+    );
+    let account = doc(&inventory, "aws.account", ACCOUNT);
+    let reason = account
+        .errors
+        .get(&format!("aws.iam.policy@{REGION}"))
+        .expect("listing error on the account");
+    assert!(
+        reason.starts_with("AccessDenied: injected AccessDenied")
+            && reason.ends_with("(iam:GetAccountAuthorizationDetails)"),
+        "{reason}"
     );
 }

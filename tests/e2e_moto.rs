@@ -1005,8 +1005,9 @@ async fn read_only_body(env: TestEnv) {
         "the scan through the proxy saw the seeded account"
     );
     let requests = proxy.requests();
+    // About 90 for this account since tags and IAM come in bulk listings.
     assert!(
-        requests.len() > 100,
+        requests.len() > 50,
         "suspiciously few requests: {}",
         requests.len()
     );

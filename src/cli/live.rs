@@ -45,6 +45,10 @@ pub struct LiveArgs {
     /// Timeout of each attempt, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub timeout: u64,
+    /// Read tags with one request per resource (s3:GetBucketTagging, ...) instead of
+    /// tag:GetResources, which answers for 100 resources at once but is eventually consistent.
+    #[arg(long)]
+    pub tags_per_resource: bool,
 }
 
 impl LiveArgs {
@@ -83,6 +87,7 @@ impl LiveArgs {
             concurrency: self.concurrency,
             max_attempts: self.max_attempts,
             timeout: Duration::from_secs(self.timeout.max(1)),
+            tags_per_resource: self.tags_per_resource,
         })
     }
 }

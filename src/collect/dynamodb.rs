@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::util::{object, opt_i64, opt_str, tag_map};
-use super::{Scope, Service, error};
+use super::{Scope, Service, error, tagging};
 use crate::inventory::ResourceDoc;
 
 const TYPE: &str = "aws.dynamodb.table";
@@ -24,6 +24,12 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
             }
         }
     }
+    let tag_index = if scope.wants(TYPE, "tags") {
+        tagging::index(scope, &scope.config, "dynamodb").await
+    } else {
+        None
+    };
+    let tag_index = tag_index.as_ref();
     let client = &client;
     scope
         .each_found(names, |name| async move {
@@ -82,6 +88,32 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
                     }
                 }
             }
+            // Tags before the tag-gated groups: rules selecting tables by tag decide which
+            // other calls are needed.
+            if scope.wants(TYPE, "tags") {
+                if let Some(index) = tag_index {
+                    doc.tags = index.tags_of(&doc.arn);
+                } else {
+                    // ListTagsOfResource has no SDK paginator: follow NextToken by hand.
+                    let mut token: Option<String> = None;
+                    loop {
+                        let request = client.list_tags_of_resource().resource_arn(&doc.arn).set_next_token(token.clone());
+                        match scope.call(Service::DynamoDb, request.send()).await {
+                            Ok(out) => {
+                                doc.tags.extend(tag_map(out.tags().iter().map(|t| (t.key(), t.value()))));
+                                token = out.next_token().filter(|t| !t.is_empty()).map(str::to_string);
+                                if token.is_none() {
+                                    break;
+                                }
+                            }
+                            Err(e) => {
+                                doc.fail("tags", error::reason(&e, "dynamodb:ListTagsOfResource"));
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
             if scope.wants_for(TYPE, "point_in_time_recovery", &doc) {
                 let out = scope.call(Service::DynamoDb, client.describe_continuous_backups().table_name(&name).send()).await;
                 match out {
@@ -94,27 +126,6 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
                         doc.set("point_in_time_recovery", json!({ "enabled": enabled }));
                     }
                     Err(e) => doc.fail("point_in_time_recovery", error::reason(&e, "dynamodb:DescribeContinuousBackups")),
-                }
-            }
-            // Tags first: rules selecting tables by tag decide which other calls are needed.
-            if scope.wants(TYPE, "tags") {
-                // ListTagsOfResource has no SDK paginator: follow NextToken by hand.
-                let mut token: Option<String> = None;
-                loop {
-                    let request = client.list_tags_of_resource().resource_arn(&doc.arn).set_next_token(token.clone());
-                    match scope.call(Service::DynamoDb, request.send()).await {
-                        Ok(out) => {
-                            doc.tags.extend(tag_map(out.tags().iter().map(|t| (t.key(), t.value()))));
-                            token = out.next_token().filter(|t| !t.is_empty()).map(str::to_string);
-                            if token.is_none() {
-                                break;
-                            }
-                        }
-                        Err(e) => {
-                            doc.fail("tags", error::reason(&e, "dynamodb:ListTagsOfResource"));
-                            break;
-                        }
-                    }
                 }
             }
             if scope.wants_for(TYPE, "ttl", &doc) {

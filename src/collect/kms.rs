@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use super::util::{object, opt_i64, opt_str, rfc3339, strings, tag_map};
-use super::{Scope, Service, error};
+use super::{Scope, Service, error, tagging};
 use crate::inventory::ResourceDoc;
 
 const TYPE: &str = "aws.kms.key";
@@ -62,6 +62,12 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
     } else {
         None
     };
+    let tag_index = if scope.wants(TYPE, "tags") {
+        tagging::index(scope, &scope.config, "kms").await
+    } else {
+        None
+    };
+    let tag_index = tag_index.as_ref();
     let client = &client;
     let aliases = &aliases;
 
@@ -134,7 +140,9 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
                 Some(Err(reason)) => doc.fail("aliases", reason.clone()),
                 None => {}
             }
-            if scope.wants(TYPE, "tags") {
+            if let Some(index) = tag_index {
+                doc.tags = index.tags_of(&doc.arn);
+            } else if scope.wants(TYPE, "tags") {
                 let mut pages = client
                     .list_resource_tags()
                     .key_id(&key_id)

@@ -2,7 +2,7 @@
 //! variable values are dropped at once and never stored.
 
 use super::util::{object, opt_str, strings, tag_map};
-use super::{Scope, Service, error};
+use super::{Scope, Service, error, tagging};
 use crate::inventory::ResourceDoc;
 
 const TYPE: &str = "aws.lambda.function";
@@ -73,6 +73,14 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
         }
     }
     if !scope.wants(TYPE, "tags") {
+        scope.progress.add_total(docs.len() as u64);
+        scope.progress.advance(docs.len() as u64);
+        return docs;
+    }
+    if let Some(index) = tagging::index(scope, &scope.config, "lambda").await {
+        for doc in &mut docs {
+            doc.tags = index.tags_of(&doc.arn);
+        }
         scope.progress.add_total(docs.len() as u64);
         scope.progress.advance(docs.len() as u64);
         return docs;

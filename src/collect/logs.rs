@@ -1,10 +1,10 @@
 //! CloudWatch Logs log groups of one region: one DescribeLogGroups listing fills every group but
-//! tags.
+//! tags, which come from tag:GetResources or, failing that, one request per group.
 
 use serde_json::json;
 
 use super::util::{opt_i64, tag_map};
-use super::{Scope, Service, error};
+use super::{Scope, Service, error, tagging};
 use crate::inventory::ResourceDoc;
 
 const TYPE: &str = "aws.logs.log_group";
@@ -60,6 +60,14 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
         }
     }
     if !scope.wants(TYPE, "tags") {
+        scope.progress.add_total(docs.len() as u64);
+        scope.progress.advance(docs.len() as u64);
+        return docs;
+    }
+    if let Some(index) = tagging::index(scope, &scope.config, "logs").await {
+        for doc in &mut docs {
+            doc.tags = index.tags_of(&doc.arn);
+        }
         scope.progress.add_total(docs.len() as u64);
         scope.progress.advance(docs.len() as u64);
         return docs;

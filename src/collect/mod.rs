@@ -38,12 +38,13 @@ mod s3;
 mod secretsmanager;
 mod sfn;
 mod ssm;
+mod tagging;
 mod util;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_types::SdkConfig;
@@ -69,6 +70,9 @@ pub struct CollectOptions {
     pub max_attempts: u32,
     /// Timeout of each attempt.
     pub timeout: Duration,
+    /// Read tags with each service's own call, one request per resource, instead of
+    /// tag:GetResources (a hundred resources per request).
+    pub tags_per_resource: bool,
 }
 
 impl Default for CollectOptions {
@@ -83,6 +87,7 @@ impl Default for CollectOptions {
             concurrency: 32,
             max_attempts: 5,
             timeout: Duration::from_secs(30),
+            tags_per_resource: false,
         }
     }
 }
@@ -137,6 +142,7 @@ pub async fn collect(
         }
         let regions = account::regions(options, &base).await?;
         let partition = identity.partition();
+        let account_regions = Arc::new(regions.clone());
         for (index, region) in regions.iter().enumerate() {
             scopes.push(Scope {
                 plan,
@@ -148,8 +154,10 @@ pub async fn collect(
                 partition: partition.clone(),
                 region: region.clone(),
                 home: index == 0,
+                account_regions: account_regions.clone(),
                 endpoint_given: options.endpoint_url.is_some(),
                 concurrency: options.concurrency.max(1),
+                bulk_tags: !options.tags_per_resource,
             });
         }
         if plan.wants_type(account::TYPE) {
@@ -256,10 +264,11 @@ pub(crate) enum Service {
     CloudTrail,
     Kinesis,
     SecretsManager,
+    Tagging,
 }
 
 impl Service {
-    const ALL: [Service; 13] = [
+    const ALL: [Service; 14] = [
         Service::Sts,
         Service::S3,
         Service::Kms,
@@ -273,6 +282,7 @@ impl Service {
         Service::CloudTrail,
         Service::Kinesis,
         Service::SecretsManager,
+        Service::Tagging,
     ];
 
     /// Requests of this service in flight at once, before the global limit. Set below the
@@ -281,6 +291,8 @@ impl Service {
     fn limit(self) -> usize {
         match self {
             Service::Iam => 8,
+            // GetResources allows a few requests a second; each one answers for 100 resources.
+            Service::Tagging => 4,
             Service::Ssm => 8,
             Service::Sts => 4,
             Service::Lambda | Service::Sfn | Service::Events | Service::CloudTrail => 12,
@@ -320,8 +332,12 @@ pub(crate) struct Scope<'a> {
     pub region: String,
     /// The account's first region: where global services (IAM, S3 listing) are read, once.
     pub home: bool,
+    /// Every region scanned in this account.
+    pub account_regions: Arc<Vec<String>>,
     pub endpoint_given: bool,
     pub concurrency: usize,
+    /// Whether tags may come from tag:GetResources (see `tagging`).
+    pub bulk_tags: bool,
 }
 
 impl Scope<'_> {

@@ -1,17 +1,23 @@
 //! S3 general purpose buckets: listed once per account (ListBuckets is global), each bucket read
 //! through a client of its own region, including regions the scan does not otherwise cover.
+//! Requests per bucket: one per planned group, plus GetBucketLocation only when neither the
+//! listing nor a region-filtered listing told the bucket's region.
 
-use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
 
 use aws_sdk_s3::Client;
 use serde_json::{Value, json};
+use tokio::sync::OnceCell;
 
+use super::tagging::{self, TagIndex};
 use super::util::{object, opt_i64, opt_str, tag_map};
 use super::{Scope, Service, config, error};
 use crate::inventory::ResourceDoc;
 
 const TYPE: &str = "aws.s3.bucket";
+/// ListBuckets' largest page.
+const LIST_PAGE_SIZE: i32 = 10_000;
 const GROUPS: [&str; 8] = [
     "tags",
     "encryption",
@@ -28,27 +34,15 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
         return Vec::new();
     }
     let listing = config::s3_client(&scope.config, &scope.region, scope.endpoint_given);
-    let mut buckets: Vec<(String, Option<String>)> = Vec::new();
-    let mut pages = listing.list_buckets().into_paginator().send();
-    while let Some(page) = scope.call(Service::S3, pages.next()).await {
-        match page {
-            Ok(page) => {
-                for bucket in page.buckets() {
-                    if let Some(name) = bucket.name() {
-                        let region = bucket
-                            .bucket_region()
-                            .filter(|r| !r.is_empty())
-                            .map(str::to_string);
-                        buckets.push((name.to_string(), region));
-                    }
-                }
-            }
-            Err(e) => {
-                scope.listing_failed(TYPE, error::reason(&e, "s3:ListAllMyBuckets"));
-                return Vec::new();
-            }
+    // A page size makes S3 say each bucket's region (BucketRegion), saving a request per bucket.
+    let mut buckets = match list_buckets(scope, &listing, None).await {
+        Ok(buckets) => buckets,
+        Err(reason) => {
+            scope.listing_failed(TYPE, reason);
+            return Vec::new();
         }
-    }
+    };
+    locate_by_region_filter(scope, &mut buckets).await;
     let clients = Clients {
         scope,
         by_region: Mutex::new(BTreeMap::new()),
@@ -62,24 +56,97 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
         .await
 }
 
-/// One client per bucket region, built on first use.
+/// Bucket names with the region S3 reported for each, if any; `region_filter` lists only the
+/// buckets of that region (and must be sent to that region's endpoint).
+async fn list_buckets(
+    scope: &Scope<'_>,
+    client: &Client,
+    region_filter: Option<&str>,
+) -> Result<Vec<(String, Option<String>)>, String> {
+    let mut buckets = Vec::new();
+    let mut pages = client
+        .list_buckets()
+        .max_buckets(LIST_PAGE_SIZE)
+        .set_bucket_region(region_filter.map(str::to_string))
+        .into_paginator()
+        .send();
+    while let Some(page) = scope.call(Service::S3, pages.next()).await {
+        let page = page.map_err(|e| error::reason(&e, "s3:ListAllMyBuckets"))?;
+        for bucket in page.buckets() {
+            if let Some(name) = bucket.name() {
+                let region = bucket
+                    .bucket_region()
+                    .filter(|r| !r.is_empty())
+                    .map(str::to_string);
+                buckets.push((name.to_string(), region));
+            }
+        }
+    }
+    Ok(buckets)
+}
+
+/// S3-compatible endpoints that leave out BucketRegion (moto, older gateways) still filter by
+/// region: one filtered listing per scanned region places most buckets without a
+/// GetBucketLocation each. Buckets still unplaced (other regions, or a failed listing) are
+/// located one by one in `read_bucket`.
+async fn locate_by_region_filter(scope: &Scope<'_>, buckets: &mut [(String, Option<String>)]) {
+    if buckets.iter().all(|(_, region)| region.is_some()) {
+        return;
+    }
+    for region in scope.account_regions.iter() {
+        let client = config::s3_client(&scope.config, region, scope.endpoint_given);
+        let Ok(listed) = list_buckets(scope, &client, Some(region)).await else {
+            continue;
+        };
+        let here: BTreeSet<String> = listed.into_iter().map(|(name, _)| name).collect();
+        for (name, found) in buckets.iter_mut() {
+            if found.is_none() && here.contains(name) {
+                *found = Some(region.clone());
+            }
+        }
+    }
+}
+
+/// One client and one tag index per bucket region, made on first use.
 struct Clients<'a, 'b> {
     scope: &'a Scope<'b>,
-    by_region: Mutex<BTreeMap<String, Client>>,
+    by_region: Mutex<BTreeMap<String, Regional>>,
+}
+
+#[derive(Clone)]
+struct Regional {
+    client: Client,
+    tags: Arc<OnceCell<Option<TagIndex>>>,
 }
 
 impl Clients<'_, '_> {
-    fn get(&self, region: &str) -> Client {
+    fn get(&self, region: &str) -> Regional {
         let mut map = match self.by_region.lock() {
             Ok(map) => map,
             Err(poisoned) => poisoned.into_inner(),
         };
         map.entry(region.to_string())
-            .or_insert_with(|| {
-                config::s3_client(&self.scope.config, region, self.scope.endpoint_given)
+            .or_insert_with(|| Regional {
+                client: config::s3_client(&self.scope.config, region, self.scope.endpoint_given),
+                tags: Arc::new(OnceCell::new()),
             })
             .clone()
     }
+}
+
+/// The tags of the region's buckets from tag:GetResources, fetched once per region.
+async fn tag_index<'a>(
+    scope: &Scope<'_>,
+    regional: &'a Regional,
+    region: &str,
+) -> Option<&'a TagIndex> {
+    regional
+        .tags
+        .get_or_init(|| async {
+            tagging::index(scope, &config::in_region(&scope.config, region), "s3").await
+        })
+        .await
+        .as_ref()
 }
 
 async fn read_bucket(
@@ -122,11 +189,19 @@ async fn read_bucket(
     };
     let mut doc = ResourceDoc::new(TYPE, arn, &scope.account, &region);
     doc.name = name.clone();
-    let client = clients.get(&region);
+    let regional = clients.get(&region);
+    let client = &regional.client;
     let bucket = name.as_str();
     let wants = |group: &str| scope.wants(TYPE, group);
 
-    if wants("tags") {
+    let bulk_tags = if wants("tags") {
+        tag_index(scope, &regional, &region).await
+    } else {
+        None
+    };
+    if let Some(index) = bulk_tags {
+        doc.tags = index.tags_of(&doc.arn);
+    } else if wants("tags") {
         let out = scope
             .call(
                 Service::S3,

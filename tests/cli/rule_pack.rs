@@ -142,7 +142,8 @@ fn iam_policy_follows_the_loaded_rules() {
         .map(|a| a.as_str().unwrap())
         .collect();
     assert!(
-        actions.contains(&"iam:GetPolicyVersion") && actions.contains(&"sts:GetCallerIdentity")
+        actions.contains(&"iam:GetAccountAuthorizationDetails")
+            && actions.contains(&"sts:GetCallerIdentity")
     );
     assert!(
         actions
