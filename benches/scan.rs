@@ -17,8 +17,8 @@
 //! they also go through the fault proxy, which counts them too. Peak memory is the posture
 //! process's VmHWM, sampled from /proc/<pid>/status while it runs (Linux only).
 //!
-//! moto is one Python process (~2 ms a request, ~450 requests/s whatever the concurrency): the
-//! direct figure measures posture plus the emulator, and fewer requests is what wins there.
+//! moto is one Python process (about 4 ms a request with a scan's mix, whatever the concurrency):
+//! the direct figure measures posture plus the emulator, and fewer requests is what wins there.
 //! The delayed run is where posture's concurrency shows.
 
 #[path = "../tests/support/mod.rs"]
