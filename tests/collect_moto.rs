@@ -1441,6 +1441,96 @@ async fn faults_body(env: TestEnv) {
     );
 }
 
+// ---------------------------------------------------------------- --regions all
+
+#[test]
+fn all_enabled_regions_are_scanned() {
+    isolated("all_enabled_regions_are_scanned", all_regions_body);
+}
+
+fn is_list_regions(request: &Request) -> bool {
+    request.service().as_deref() == Some("account") && request.path() == "/listRegions"
+}
+
+async fn all_regions_body(env: TestEnv) {
+    for region in ["us-east-1", "eu-west-1", "ap-south-1"] {
+        aws_sdk_kms::Client::new(&seed_config(&env.moto, region).await)
+            .create_key()
+            .description(format!("arg-{region}"))
+            .send()
+            .await
+            .expect("key");
+    }
+    // moto has no Account API: the proxy answers ListRegions as AWS would for an account that
+    // opted in to eu-west-1 (ap-south-1 is left out: not enabled).
+    let proxy = FaultProxy::start(&env.moto);
+    proxy.inject(
+        is_list_regions,
+        Fault::Json(
+            json!({"Regions": [
+                {"RegionName": "eu-west-1", "RegionOptStatus": "ENABLED"},
+                {"RegionName": "us-east-1", "RegionOptStatus": "ENABLED_BY_DEFAULT"}
+            ]})
+            .to_string(),
+        ),
+        None,
+    );
+    let all_regions = CollectOptions {
+        regions: RegionSelection::All,
+        ..options(&proxy.endpoint())
+    };
+    let plan = plan_of(&[("aws.kms.key", &["metadata"])]);
+    let inventory = collect(&all_regions, &plan, &NoProgress)
+        .await
+        .expect("collect");
+    assert_eq!(inventory.accounts[0].regions, ["us-east-1", "eu-west-1"]);
+    let regions_of_keys: std::collections::BTreeSet<&str> = inventory
+        .resources
+        .iter()
+        .filter(|d| d.resource_type == "aws.kms.key")
+        .map(|d| d.region.as_str())
+        .collect();
+    assert_eq!(
+        regions_of_keys,
+        ["eu-west-1", "us-east-1"].into_iter().collect(),
+        "keys of enabled regions only"
+    );
+    let asked = proxy
+        .requests()
+        .into_iter()
+        .find(is_list_regions)
+        .expect("ListRegions sent");
+    let body = String::from_utf8_lossy(&asked.body).to_string();
+    assert!(
+        body.contains("ENABLED") && body.contains("ENABLED_BY_DEFAULT"),
+        "asks for enabled regions only: {body}"
+    );
+
+    // Without ListRegions there is no way to know the regions: say so, and how to go on.
+    let proxy = FaultProxy::start(&env.moto);
+    proxy.inject(
+        is_list_regions,
+        Fault::Status {
+            status: 403,
+            code: "AccessDeniedException".to_string(),
+            message: "injected".to_string(),
+        },
+        None,
+    );
+    let all_regions = CollectOptions {
+        regions: RegionSelection::All,
+        ..options(&proxy.endpoint())
+    };
+    let error = collect(&all_regions, &plan, &NoProgress)
+        .await
+        .expect_err("no regions, no scan")
+        .to_string();
+    assert!(
+        error.contains("account:ListRegions") && error.contains("--regions"),
+        "{error}"
+    );
+}
+
 // ---------------------------------------------------------------- tags in bulk
 
 #[test]

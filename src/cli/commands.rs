@@ -38,7 +38,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             let (config, _) = Config::load(None)?;
             super::live::health(args, &config.regions, config.bedrock_model.clone())
         }
-        Command::IamPolicy { rules } => iam_policy(&rules),
+        Command::IamPolicy { rules, all_regions } => iam_policy(&rules, all_regions),
         Command::Schema => {
             out(&report::schema::render()?)?;
             Ok(0)
@@ -234,7 +234,7 @@ fn snapshot(args: super::live::SnapshotArgs) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-fn iam_policy(paths: &[PathBuf]) -> anyhow::Result<u8> {
+fn iam_policy(paths: &[PathBuf], all_regions: bool) -> anyhow::Result<u8> {
     let paths = if paths.is_empty() {
         vec![PathBuf::from(DEFAULT_RULES_DIR)]
     } else {
@@ -243,7 +243,7 @@ fn iam_policy(paths: &[PathBuf]) -> anyhow::Result<u8> {
     let Some(set) = load_rules(&paths)? else {
         return Ok(2);
     };
-    let document = super::live::iam_policy_document(&Plan::from_rules(&set));
+    let document = super::live::iam_policy_document(&Plan::from_rules(&set), all_regions);
     out(&format!("{}\n", serde_json::to_string_pretty(&document)?))?;
     Ok(0)
 }

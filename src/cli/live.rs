@@ -149,11 +149,12 @@ pub struct SnapshotArgs {
 }
 
 /// The least-privilege policy of a scan, as an IAM policy document.
-pub fn iam_policy_document(plan: &Plan) -> serde_json::Value {
-    let actions: Vec<String> = plan
-        .iam_actions(crate::catalog::Catalog::builtin())
-        .into_iter()
-        .collect();
+pub fn iam_policy_document(plan: &Plan, all_regions: bool) -> serde_json::Value {
+    let mut actions = plan.iam_actions(crate::catalog::Catalog::builtin());
+    if all_regions {
+        actions.insert("account:ListRegions".to_string());
+    }
+    let actions: Vec<String> = actions.into_iter().collect();
     serde_json::json!({
         "Version": "2012-10-17",
         "Statement": [{

@@ -49,6 +49,9 @@ pub enum Command {
     IamPolicy {
         #[arg(long = "rules", value_name = "PATH")]
         rules: Vec<PathBuf>,
+        /// Also allow account:ListRegions, which `scan --regions all` calls.
+        #[arg(long)]
+        all_regions: bool,
     },
     /// Print a rule's title, rationale, remediation, parameters and framework mappings.
     Explain {

@@ -195,3 +195,23 @@ fn live_flags_are_validated_before_any_call() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn iam_policy_adds_list_regions_only_for_all_regions() {
+    let actions = |args: &[&str]| -> Vec<String> {
+        let out = crate::posture().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let policy: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        policy["Statement"][0]["Action"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap().to_string())
+            .collect()
+    };
+    let default = actions(&["iam-policy"]);
+    let all = actions(&["iam-policy", "--all-regions"]);
+    assert!(!default.iter().any(|a| a == "account:ListRegions"));
+    assert!(all.iter().any(|a| a == "account:ListRegions"));
+    assert_eq!(all.len(), default.len() + 1);
+}

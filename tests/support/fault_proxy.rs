@@ -69,6 +69,9 @@ pub enum Fault {
     },
     /// Read the request, then say nothing for this long and close the connection.
     Hang(Duration),
+    /// Answer 200 with this JSON body: only for APIs moto does not implement at all
+    /// (account:ListRegions), so the code that reads them still meets a real HTTP answer.
+    Json(String),
 }
 
 type Matcher = Box<dyn Fn(&Request) -> bool + Send + Sync>;
@@ -202,6 +205,13 @@ fn serve(stream: TcpStream, upstream: &str, state: &Mutex<State>) {
                 code,
                 message,
             }) => Some(error_response(&request, status, &code, &message)),
+            Some(Fault::Json(body)) => Some(
+                format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                    body.len()
+                )
+                .into_bytes(),
+            ),
             None => {
                 std::thread::sleep(latency);
                 forward(&request, upstream)
