@@ -1580,10 +1580,60 @@ async fn bulk_tags_body(env: TestEnv) {
         .send()
         .await
         .expect("log group");
+    let ssm_tag = |k: &str, v: &str| {
+        aws_sdk_ssm::types::Tag::builder()
+            .key(k)
+            .value(v)
+            .build()
+            .expect("tag")
+    };
+    aws_sdk_ssm::Client::new(&config)
+        .put_parameter()
+        .name("/btg/setting")
+        .value("v")
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .tags(ssm_tag("Owner", "btg"))
+        .tags(ssm_tag("DataClass", "audit"))
+        .send()
+        .await
+        .expect("parameter");
+    let kms_tag = |k: &str, v: &str| {
+        aws_sdk_kms::types::Tag::builder()
+            .tag_key(k)
+            .tag_value(v)
+            .build()
+            .expect("tag")
+    };
+    let key = aws_sdk_kms::Client::new(&config)
+        .create_key()
+        .tags(kms_tag("Owner", "btg"))
+        .tags(kms_tag("DataClass", "audit"))
+        .send()
+        .await
+        .expect("key");
+    let key_id = key.key_metadata().expect("metadata").key_id().to_string();
+    let role_arn = create_lambda_role(&config, "btg-role").await;
+    let sfn_tag = |k: &str, v: &str| aws_sdk_sfn::types::Tag::builder().key(k).value(v).build();
+    aws_sdk_sfn::Client::new(&config)
+        .create_state_machine()
+        .name("btg-machine")
+        .definition(
+            json!({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": true}}})
+                .to_string(),
+        )
+        .role_arn(&role_arn)
+        .tags(sfn_tag("Owner", "btg"))
+        .tags(sfn_tag("DataClass", "audit"))
+        .send()
+        .await
+        .expect("state machine");
     let plan = plan_of(&[
         ("aws.s3.bucket", &["tags"]),
         ("aws.dynamodb.table", &["tags"]),
         ("aws.logs.log_group", &["tags"]),
+        ("aws.ssm.parameter", &["tags"]),
+        ("aws.kms.key", &["tags"]),
+        ("aws.sfn.state_machine", &["tags"]),
     ]);
     let expected = json!({"DataClass": "audit", "Owner": "btg"});
     let check = |inventory: &Inventory, how: &str| {
@@ -1591,6 +1641,9 @@ async fn bulk_tags_body(env: TestEnv) {
             ("aws.s3.bucket", "btg-tagged"),
             ("aws.dynamodb.table", "btg-table"),
             ("aws.logs.log_group", "/btg/app"),
+            ("aws.ssm.parameter", "/btg/setting"),
+            ("aws.kms.key", key_id.as_str()),
+            ("aws.sfn.state_machine", "btg-machine"),
         ] {
             let found = doc(inventory, resource_type, name);
             assert!(found.errors.is_empty(), "{how}: {:?}", found.errors);
@@ -1616,8 +1669,8 @@ async fn bulk_tags_body(env: TestEnv) {
         .count();
     // One listing per service, more only when other tests' tagged resources fill a page.
     assert!(
-        listings >= 3,
-        "one tag listing each for s3, dynamodb, logs: {listings}"
+        listings >= 6,
+        "one tag listing each for s3, dynamodb, logs, ssm, kms, states: {listings}"
     );
     let single: Vec<String> = requests
         .iter()
@@ -1835,9 +1888,11 @@ async fn paging_body(env: TestEnv) {
     }
     let proxy = FaultProxy::start(&env.moto);
     proxy.set_latency(Duration::from_millis(20));
+    // Tags one request per parameter, so there are enough requests to crowd the limit.
     let options = CollectOptions {
         regions: RegionSelection::List(vec!["ap-southeast-2".to_string()]),
         concurrency: 3,
+        tags_per_resource: true,
         ..options(&proxy.endpoint())
     };
     let plan = plan_of(&[

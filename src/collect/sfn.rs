@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::util::{object, opt_str, strings, tag_map};
-use super::{Scope, Service, error};
+use super::{Scope, Service, error, tagging};
 use crate::inventory::ResourceDoc;
 
 const TYPE: &str = "aws.sfn.state_machine";
@@ -29,6 +29,12 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
             }
         }
     }
+    let tag_index = if scope.wants(TYPE, "tags") {
+        tagging::index(scope, &scope.config, "states").await
+    } else {
+        None
+    };
+    let tag_index = tag_index.as_ref();
     let client = &client;
     scope
         .each(machines, |(name, arn)| async move {
@@ -90,7 +96,9 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
                     }
                 }
             }
-            if scope.wants(TYPE, "tags") {
+            if let Some(index) = tag_index {
+                doc.tags = index.tags_of(&arn);
+            } else if scope.wants(TYPE, "tags") {
                 match scope.call(Service::Sfn, client.list_tags_for_resource().resource_arn(&arn).send()).await {
                     Ok(out) => {
                         doc.tags = tag_map(out.tags().iter().filter_map(|t| Some((t.key()?, t.value().unwrap_or("")))));

@@ -2,7 +2,7 @@
 //! (no GetParameter, with or without decryption).
 
 use super::util::{object, opt_str, rfc3339, tag_map};
-use super::{Scope, Service, error};
+use super::{Scope, Service, error, tagging};
 use crate::inventory::ResourceDoc;
 
 const TYPE: &str = "aws.ssm.parameter";
@@ -49,6 +49,15 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
         }
     }
     if !scope.wants(TYPE, "tags") {
+        scope.progress.add_total(docs.len() as u64);
+        scope.progress.advance(docs.len() as u64);
+        return docs;
+    }
+    // SSM's tag reads share a low per-account rate; one listing spares a request per parameter.
+    if let Some(index) = tagging::index(scope, &scope.config, "ssm").await {
+        for doc in &mut docs {
+            doc.tags = index.tags_of(&doc.arn);
+        }
         scope.progress.add_total(docs.len() as u64);
         scope.progress.advance(docs.len() as u64);
         return docs;
