@@ -71,8 +71,7 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
             docs.push(inline_policy_doc(scope, owner, policy));
         }
     }
-    scope.progress.add_total(docs.len() as u64);
-    scope.progress.advance(docs.len() as u64);
+    let mut docs = scope.done(docs);
     if wants_policies {
         let client = &client;
         docs.extend(

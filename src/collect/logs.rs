@@ -59,18 +59,8 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
             docs.push(doc);
         }
     }
-    if !scope.wants(TYPE, "tags") {
-        scope.progress.add_total(docs.len() as u64);
-        scope.progress.advance(docs.len() as u64);
-        return docs;
-    }
-    if let Some(index) = tagging::index(scope, &scope.config, "logs").await {
-        for doc in &mut docs {
-            doc.tags = index.tags_of(&doc.arn);
-        }
-        scope.progress.add_total(docs.len() as u64);
-        scope.progress.advance(docs.len() as u64);
-        return docs;
+    if !scope.wants(TYPE, "tags") || tagging::fill(scope, "logs", &mut docs).await {
+        return scope.done(docs);
     }
     let client = &client;
     scope

@@ -403,6 +403,13 @@ impl Scope<'_> {
         )
     }
 
+    /// Documents finished without further reads: counted as done at once.
+    pub(crate) fn done(&self, docs: Vec<ResourceDoc>) -> Vec<ResourceDoc> {
+        self.progress.add_total(docs.len() as u64);
+        self.progress.advance(docs.len() as u64);
+        docs
+    }
+
     /// Reads many resources concurrently; bounded, and the permits in `call` do the real limiting.
     pub(crate) async fn each<T, F, Fut>(&self, items: Vec<T>, read: F) -> Vec<ResourceDoc>
     where

@@ -66,7 +66,5 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
             docs.push(doc);
         }
     }
-    scope.progress.add_total(docs.len() as u64);
-    scope.progress.advance(docs.len() as u64);
-    docs
+    scope.done(docs)
 }

@@ -48,19 +48,9 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
             docs.push(doc);
         }
     }
-    if !scope.wants(TYPE, "tags") {
-        scope.progress.add_total(docs.len() as u64);
-        scope.progress.advance(docs.len() as u64);
-        return docs;
-    }
     // SSM's tag reads share a low per-account rate; one listing spares a request per parameter.
-    if let Some(index) = tagging::index(scope, &scope.config, "ssm").await {
-        for doc in &mut docs {
-            doc.tags = index.tags_of(&doc.arn);
-        }
-        scope.progress.add_total(docs.len() as u64);
-        scope.progress.advance(docs.len() as u64);
-        return docs;
+    if !scope.wants(TYPE, "tags") || tagging::fill(scope, "ssm", &mut docs).await {
+        return scope.done(docs);
     }
     let client = &client;
     scope

@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use aws_types::SdkConfig;
 
 use super::{Scope, Service};
+use crate::inventory::ResourceDoc;
 
 /// Tags by ARN of every tagged resource of one service in one region.
 #[derive(Debug, Default)]
@@ -72,6 +73,20 @@ pub(crate) async fn index(
         }
     }
     Some(index)
+}
+
+/// Fills every document's tags from one listing of `service` in the scope's region; false when
+/// the listing cannot be used and each resource's tags must be read on their own.
+pub(crate) async fn fill(scope: &Scope<'_>, service: &str, docs: &mut [ResourceDoc]) -> bool {
+    match index(scope, &scope.config, service).await {
+        Some(index) => {
+            for doc in docs.iter_mut() {
+                doc.tags = index.tags_of(&doc.arn);
+            }
+            true
+        }
+        None => false,
+    }
 }
 
 #[cfg(test)]
