@@ -1777,6 +1777,84 @@ async fn accounts_body(env: TestEnv) {
 }
 
 #[test]
+fn an_unreachable_account_does_not_stop_the_others() {
+    isolated(
+        "an_unreachable_account_does_not_stop_the_others",
+        unreachable_body,
+    );
+}
+
+async fn unreachable_body(env: TestEnv) {
+    let reachable = "arn:aws:iam::333333333333:role/unr-scanner";
+    let denied = "arn:aws:iam::444444444444:role/unr-scanner";
+    let config = assumed_config(&env.moto, reachable).await;
+    aws_sdk_ssm::Client::new(&config)
+        .put_parameter()
+        .name("/unr/fine")
+        .value("v")
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .send()
+        .await
+        .expect("parameter");
+    let proxy = FaultProxy::start(&env.moto);
+    let is_denied_assume = |r: &Request| {
+        r.operation().as_deref() == Some("AssumeRole")
+            && String::from_utf8_lossy(&r.body).contains("444444444444")
+    };
+    proxy.inject(
+        is_denied_assume,
+        Fault::Status {
+            status: 403,
+            code: "AccessDenied".to_string(),
+            message: "injected: not authorized to perform sts:AssumeRole".to_string(),
+        },
+        None,
+    );
+    let plan = plan_of(&[
+        ("aws.account", &["identity"]),
+        ("aws.ssm.parameter", &["metadata"]),
+    ]);
+    let both = CollectOptions {
+        role_arns: vec![denied.to_string(), reachable.to_string()],
+        ..options(&proxy.endpoint())
+    };
+    let inventory = collect(&both, &plan, &NoProgress)
+        .await
+        .expect("the reachable account is scanned");
+    let scanned: Vec<&str> = inventory
+        .accounts
+        .iter()
+        .map(|a| a.account.as_str())
+        .collect();
+    assert_eq!(scanned, ["333333333333"]);
+    assert_eq!(
+        doc(&inventory, "aws.ssm.parameter", "/unr/fine").account,
+        "333333333333"
+    );
+    let lost = doc(&inventory, "aws.account", &format!("role {denied}"));
+    assert_eq!(lost.account, "444444444444");
+    assert!(lost.attributes.is_empty());
+    for key in ["identity", "aws.ssm.parameter@all regions"] {
+        let reason = lost.errors.get(key).expect(key);
+        assert!(
+            reason.contains("444444444444") && reason.contains("AccessDenied"),
+            "{key}: {reason}"
+        );
+    }
+
+    // Nothing reachable at all: an error, not an empty report.
+    let only_denied = CollectOptions {
+        role_arns: vec![denied.to_string()],
+        ..options(&proxy.endpoint())
+    };
+    let error = collect(&only_denied, &plan, &NoProgress)
+        .await
+        .expect_err("no account")
+        .to_string();
+    assert!(error.contains("cannot identify the account"), "{error}");
+}
+
+#[test]
 fn profile_target_supplies_credentials_and_region() {
     let config = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("posture-test-profiles");
     // Static keys only: aws-config's profile role chains call STS through their own client,

@@ -262,3 +262,57 @@ async fn server_errors_body(env: TestEnv) {
         "500s are retried up to --max-attempts"
     );
 }
+
+#[test]
+fn an_account_that_cannot_be_reached_is_an_error_not_a_stop() {
+    seeded();
+    isolated(
+        "an_account_that_cannot_be_reached_is_an_error_not_a_stop",
+        unreachable_body,
+    );
+}
+
+async fn unreachable_body(env: TestEnv) {
+    // Same account as the seed (moto's default), and one whose role cannot be assumed.
+    let reachable = "arn:aws:iam::123456789012:role/e2e-scanner";
+    let denied = "arn:aws:iam::555555555555:role/e2e-scanner";
+    let proxy = FaultProxy::start(&env.moto);
+    proxy.inject(
+        |r: &Request| {
+            r.operation().as_deref() == Some("AssumeRole")
+                && String::from_utf8_lossy(&r.body).contains("555555555555")
+        },
+        status(403, "AccessDenied"),
+        None,
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (code, report, _) = scan(
+        &proxy.endpoint(),
+        dir.path(),
+        &[
+            "--rules",
+            DEFAULT_ENCRYPTION,
+            "--role-arn",
+            denied,
+            "--role-arn",
+            reachable,
+        ],
+    );
+    assert_eq!(code, 3, "{}", report["summary"]);
+    for name in BUCKETS {
+        let f = finding(&report, "s3-bucket-default-encryption", name);
+        assert_eq!(f["status"], "PASS", "{f}");
+    }
+    let lost = finding(
+        &report,
+        "s3-bucket-default-encryption",
+        &format!("role {denied}"),
+    );
+    assert_eq!(lost["status"], "ERROR", "{lost}");
+    assert_eq!(lost["resource"]["account"], "555555555555", "{lost}");
+    let reasons = lost["reasons"].to_string();
+    assert!(
+        reasons.contains("AccessDenied") && reasons.contains("could not be listed"),
+        "{reasons}"
+    );
+}

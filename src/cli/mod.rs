@@ -16,7 +16,7 @@ pub const EXIT_HELP: &str = "\
 Exit codes:
   0  no FAIL at or above --fail-on, and every check was decided
   1  a FAIL at or above --fail-on (default: low)
-  2  bad invocation, bad rule file, bad config or inventory
+  2  bad invocation, bad rule file, bad config or inventory, or no account reachable
   3  no such FAIL, but some checks could not be decided (ERROR)
 SUPPRESSED findings (see --suppressions) count toward none of these.";
 

@@ -105,6 +105,42 @@ pub(crate) async fn regions(
     }
 }
 
+/// The `aws.account` document of a target whose account could not be reached. Its account id is
+/// the role ARN's when the target is a role, else unknown; every planned type gets a listing
+/// error for all regions (so each rule is ERROR for it) and every planned group of the account
+/// itself fails with the reason.
+pub(crate) fn unreachable_document(
+    target: &super::config::TargetSource,
+    reason: &str,
+    plan: &Plan,
+) -> ResourceDoc {
+    let account = match target {
+        super::config::TargetSource::Role(arn) => arn
+            .split(':')
+            .nth(4)
+            .filter(|a| !a.is_empty())
+            .unwrap_or("unknown"),
+        _ => "unknown",
+    };
+    let arn = match target {
+        super::config::TargetSource::Role(arn) => arn.clone(),
+        other => other.label(),
+    };
+    let mut doc = ResourceDoc::new(TYPE, arn, account, "global");
+    doc.name = target.label();
+    for (resource_type, groups) in &plan.groups {
+        if resource_type == TYPE {
+            for group in groups {
+                doc.fail(group, reason.to_string());
+            }
+        } else {
+            doc.errors
+                .insert(format!("{resource_type}@all regions"), reason.to_string());
+        }
+    }
+    doc
+}
+
 /// The `aws.account` document; `identity` only when the plan asks for it.
 pub(crate) fn document(identity: &Identity, plan: &Plan) -> ResourceDoc {
     let arn = format!(

@@ -131,16 +131,30 @@ pub async fn collect(
     let mut resources = Vec::new();
     let mut seen_accounts = BTreeSet::new();
 
-    for target in config::targets(options) {
-        let base = config::base_config(options, &target).await?;
-        let identity = account::identify(&base).await.map_err(|e| {
-            anyhow::anyhow!("cannot identify the account of {}: {e}", target.label())
-        })?;
+    let targets = config::targets(options);
+    let mut unreachable: Vec<(config::TargetSource, String)> = Vec::new();
+    for target in &targets {
+        // One account that cannot be reached (a role that cannot be assumed, an expired SSO
+        // profile) must not stop the others: it is recorded and every rule is ERROR for it.
+        let started = async {
+            let base = config::base_config(options, target).await?;
+            let identity = account::identify(&base).await.map_err(|e| {
+                anyhow::anyhow!("cannot identify the account of {}: {e}", target.label())
+            })?;
+            let regions = account::regions(options, &base).await?;
+            anyhow::Ok((base, identity, regions))
+        };
+        let (base, identity, regions) = match started.await {
+            Ok(started) => started,
+            Err(e) => {
+                unreachable.push((target.clone(), format!("{e:#}")));
+                continue;
+            }
+        };
         // Two targets resolving to one account would duplicate every document.
         if !seen_accounts.insert(identity.account.clone()) {
             continue;
         }
-        let regions = account::regions(options, &base).await?;
         let partition = identity.partition();
         let account_regions = Arc::new(regions.clone());
         for (index, region) in regions.iter().enumerate() {
@@ -168,6 +182,17 @@ pub async fn collect(
             caller_arn: identity.caller_arn.clone(),
             regions,
         });
+    }
+
+    if accounts.is_empty() {
+        // Nothing at all could be scanned: a plain error says more than a report of ERRORs.
+        if let Some((_, reason)) = unreachable.into_iter().next() {
+            anyhow::bail!(reason);
+        }
+        anyhow::bail!("no account to scan");
+    }
+    for (target, reason) in &unreachable {
+        resources.push(account::unreachable_document(target, reason, plan));
     }
 
     let mut jobs: Vec<Job<'_>> = Vec::new();
