@@ -1544,7 +1544,9 @@ fn tags_come_in_bulk_and_fall_back_per_resource() {
 /// Operations that read one resource's tags.
 fn is_per_resource_tag_read(request: &Request) -> bool {
     let operation = request.operation().unwrap_or_default();
+    // S3 GetBucketTagging and Lambda ListTags are REST calls: known by their paths.
     request.target.contains("?tagging")
+        || (request.service().as_deref() == Some("lambda") && request.path().contains("/tags/"))
         || [
             "ListTagsOfResource",
             "ListTagsForResource",
@@ -1627,6 +1629,22 @@ async fn bulk_tags_body(env: TestEnv) {
         .send()
         .await
         .expect("state machine");
+    aws_sdk_lambda::Client::new(&config)
+        .create_function()
+        .function_name("btg-function")
+        .runtime(aws_sdk_lambda::types::Runtime::Python312)
+        .role(&role_arn)
+        .handler("app.handler")
+        .code(
+            aws_sdk_lambda::types::FunctionCode::builder()
+                .zip_file(Blob::new(support::empty_zip()))
+                .build(),
+        )
+        .tags("Owner", "btg")
+        .tags("DataClass", "audit")
+        .send()
+        .await
+        .expect("function");
     let plan = plan_of(&[
         ("aws.s3.bucket", &["tags"]),
         ("aws.dynamodb.table", &["tags"]),
@@ -1634,6 +1652,7 @@ async fn bulk_tags_body(env: TestEnv) {
         ("aws.ssm.parameter", &["tags"]),
         ("aws.kms.key", &["tags"]),
         ("aws.sfn.state_machine", &["tags"]),
+        ("aws.lambda.function", &["tags"]),
     ]);
     let expected = json!({"DataClass": "audit", "Owner": "btg"});
     let check = |inventory: &Inventory, how: &str| {
@@ -1644,6 +1663,7 @@ async fn bulk_tags_body(env: TestEnv) {
             ("aws.ssm.parameter", "/btg/setting"),
             ("aws.kms.key", key_id.as_str()),
             ("aws.sfn.state_machine", "btg-machine"),
+            ("aws.lambda.function", "btg-function"),
         ] {
             let found = doc(inventory, resource_type, name);
             assert!(found.errors.is_empty(), "{how}: {:?}", found.errors);
@@ -1669,8 +1689,8 @@ async fn bulk_tags_body(env: TestEnv) {
         .count();
     // One listing per service, more only when other tests' tagged resources fill a page.
     assert!(
-        listings >= 6,
-        "one tag listing each for s3, dynamodb, logs, ssm, kms, states: {listings}"
+        listings >= 7,
+        "one tag listing each for s3, dynamodb, logs, ssm, kms, states, lambda: {listings}"
     );
     let single: Vec<String> = requests
         .iter()
