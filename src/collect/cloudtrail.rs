@@ -82,27 +82,25 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
                 }
             }
             if scope.wants(TYPE, "tags") {
-                let mut pages = client
+                let pages = client
                     .list_tags()
                     .resource_id_list(&arn)
                     .into_paginator()
                     .send();
-                while let Some(page) = scope.call(Service::CloudTrail, pages.next()).await {
-                    match page {
-                        Ok(page) => {
-                            for list in page.resource_tag_list() {
-                                doc.tags.extend(tag_map(
-                                    list.tags_list()
-                                        .iter()
-                                        .map(|t| (t.key(), t.value().unwrap_or(""))),
-                                ));
-                            }
-                        }
-                        Err(e) => {
-                            doc.fail("tags", error::reason(&e, "cloudtrail:ListTags"));
-                            break;
-                        }
+                match scope
+                    .pages(Service::CloudTrail, "cloudtrail:ListTags", pages)
+                    .await
+                {
+                    Ok(pages) => {
+                        doc.tags = tag_map(
+                            pages
+                                .iter()
+                                .flat_map(|p| p.resource_tag_list())
+                                .flat_map(|list| list.tags_list())
+                                .map(|t| (t.key(), t.value().unwrap_or(""))),
+                        )
                     }
+                    Err(reason) => doc.fail("tags", reason),
                 }
             }
             doc

@@ -13,17 +13,17 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
         return Vec::new();
     }
     let client = aws_sdk_dynamodb::Client::new(&scope.config);
-    let mut names = Vec::new();
-    let mut pages = client.list_tables().into_paginator().send();
-    while let Some(page) = scope.call(Service::DynamoDb, pages.next()).await {
-        match page {
-            Ok(page) => names.extend(page.table_names().iter().cloned()),
-            Err(e) => {
-                scope.listing_failed(TYPE, error::reason(&e, "dynamodb:ListTables"));
-                return Vec::new();
-            }
-        }
-    }
+    let pages = client.list_tables().into_paginator().send();
+    let Some(pages) = scope
+        .listing(TYPE, Service::DynamoDb, "dynamodb:ListTables", pages)
+        .await
+    else {
+        return Vec::new();
+    };
+    let names: Vec<String> = pages
+        .iter()
+        .flat_map(|p| p.table_names().iter().cloned())
+        .collect();
     let tag_index = if scope.wants(TYPE, "tags") {
         tagging::index(scope, &scope.config, "dynamodb").await
     } else {

@@ -12,22 +12,13 @@ use aws_sdk_iam::types::{EntityType, ManagedPolicyDetail, PolicyDetail, RoleDeta
 use serde_json::{Value, json};
 
 use super::util::{object, opt_i64, parse_policy_document, strings, tag_map};
-use super::{Scope, Service, error};
+use super::{Scope, Service};
 use crate::inventory::ResourceDoc;
 
 const POLICY: &str = "aws.iam.policy";
 const ROLE: &str = "aws.iam.role";
 const GLOBAL: &str = "global";
 const ACTION: &str = "iam:GetAccountAuthorizationDetails";
-
-/// Everything one GetAccountAuthorizationDetails listing returned, over all pages.
-#[derive(Default)]
-struct Details {
-    policies: Vec<ManagedPolicyDetail>,
-    roles: Vec<RoleDetail>,
-    /// Inline policies of users and groups: (owner ARN, policy).
-    other_inline: Vec<(String, PolicyDetail)>,
-}
 
 pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
     let wants_policies = scope.wants_type(POLICY);
@@ -44,8 +35,14 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
             EntityType::Group,
         ]);
     }
-    let details = match authorization_details(scope, &client, filter).await {
-        Ok(details) => details,
+    let pages = client
+        .get_account_authorization_details()
+        .set_filter(Some(filter))
+        .max_items(1000)
+        .into_paginator()
+        .send();
+    let pages = match scope.pages(Service::Iam, ACTION, pages).await {
+        Ok(pages) => pages,
         Err(reason) => {
             for (wanted, resource_type) in [(wants_roles, ROLE), (wants_policies, POLICY)] {
                 if wanted {
@@ -55,28 +52,39 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
             return Vec::new();
         }
     };
+    let roles = || pages.iter().flat_map(|p| p.role_detail_list());
 
     let mut docs = Vec::new();
     if wants_roles {
-        docs.extend(details.roles.iter().map(|role| role_doc(scope, role)));
+        docs.extend(roles().map(|role| role_doc(scope, role)));
     }
     if wants_policies {
-        for role in &details.roles {
-            let owner = role.arn().unwrap_or_default();
-            for policy in role.role_policy_list() {
-                docs.push(inline_policy_doc(scope, owner, policy));
-            }
-        }
-        for (owner, policy) in &details.other_inline {
-            docs.push(inline_policy_doc(scope, owner, policy));
+        let inline = roles()
+            .map(|r| (r.arn(), r.role_policy_list()))
+            .chain(
+                pages
+                    .iter()
+                    .flat_map(|p| p.user_detail_list())
+                    .map(|u| (u.arn(), u.user_policy_list())),
+            )
+            .chain(
+                pages
+                    .iter()
+                    .flat_map(|p| p.group_detail_list())
+                    .map(|g| (g.arn(), g.group_policy_list())),
+            );
+        for (owner, policies) in inline {
+            let owner = owner.unwrap_or_default();
+            docs.extend(policies.iter().map(|p| inline_policy_doc(scope, owner, p)));
         }
     }
     let mut docs = scope.done(docs);
     if wants_policies {
         let client = &client;
+        let managed: Vec<&ManagedPolicyDetail> = pages.iter().flat_map(|p| p.policies()).collect();
         docs.extend(
             scope
-                .each(details.policies, |policy| async move {
+                .each(managed, |policy| async move {
                     managed_policy_doc(scope, client, policy).await
                 })
                 .await,
@@ -85,49 +93,10 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
     docs
 }
 
-async fn authorization_details(
-    scope: &Scope<'_>,
-    client: &aws_sdk_iam::Client,
-    filter: Vec<EntityType>,
-) -> Result<Details, String> {
-    let mut details = Details::default();
-    let mut pages = client
-        .get_account_authorization_details()
-        .set_filter(Some(filter))
-        .max_items(1000)
-        .into_paginator()
-        .send();
-    while let Some(page) = scope.call(Service::Iam, pages.next()).await {
-        let page = page.map_err(|e| error::reason(&e, ACTION))?;
-        details.policies.extend(page.policies().iter().cloned());
-        details
-            .roles
-            .extend(page.role_detail_list().iter().cloned());
-        for user in page.user_detail_list() {
-            let owner = user.arn().unwrap_or_default();
-            details.other_inline.extend(
-                user.user_policy_list()
-                    .iter()
-                    .map(|p| (owner.to_string(), p.clone())),
-            );
-        }
-        for group in page.group_detail_list() {
-            let owner = group.arn().unwrap_or_default();
-            details.other_inline.extend(
-                group
-                    .group_policy_list()
-                    .iter()
-                    .map(|p| (owner.to_string(), p.clone())),
-            );
-        }
-    }
-    Ok(details)
-}
-
 async fn managed_policy_doc(
     scope: &Scope<'_>,
     client: &aws_sdk_iam::Client,
-    policy: ManagedPolicyDetail,
+    policy: &ManagedPolicyDetail,
 ) -> ResourceDoc {
     let arn = policy.arn().unwrap_or_default().to_string();
     let mut doc = ResourceDoc::new(POLICY, arn.clone(), &scope.account, GLOBAL);
@@ -159,21 +128,21 @@ async fn managed_policy_doc(
     }
     // The one thing the authorization details leave out of a managed policy.
     if scope.wants(POLICY, "tags") {
-        let mut pages = client
+        let pages = client
             .list_policy_tags()
             .policy_arn(&arn)
             .into_paginator()
             .send();
-        while let Some(page) = scope.call(Service::Iam, pages.next()).await {
-            match page {
-                Ok(page) => doc
-                    .tags
-                    .extend(tag_map(page.tags().iter().map(|t| (t.key(), t.value())))),
-                Err(e) => {
-                    doc.fail("tags", error::reason(&e, "iam:ListPolicyTags"));
-                    break;
-                }
+        match scope.pages(Service::Iam, "iam:ListPolicyTags", pages).await {
+            Ok(pages) => {
+                doc.tags = tag_map(
+                    pages
+                        .iter()
+                        .flat_map(|p| p.tags())
+                        .map(|t| (t.key(), t.value())),
+                )
             }
+            Err(reason) => doc.fail("tags", reason),
         }
     }
     doc

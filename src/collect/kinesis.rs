@@ -13,26 +13,24 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
         return Vec::new();
     }
     let client = aws_sdk_kinesis::Client::new(&scope.config);
+    let pages = client.list_streams().into_paginator().send();
+    let Some(pages) = scope
+        .listing(TYPE, Service::Kinesis, "kinesis:ListStreams", pages)
+        .await
+    else {
+        return Vec::new();
+    };
     let mut streams: Vec<(String, Option<String>)> = Vec::new();
-    let mut pages = client.list_streams().into_paginator().send();
-    while let Some(page) = scope.call(Service::Kinesis, pages.next()).await {
-        match page {
-            Ok(page) => {
-                if page.stream_summaries().is_empty() {
-                    streams.extend(page.stream_names().iter().map(|n| (n.clone(), None)));
-                } else {
-                    streams.extend(page.stream_summaries().iter().map(|s| {
-                        (
-                            s.stream_name().to_string(),
-                            Some(s.stream_arn().to_string()),
-                        )
-                    }));
-                }
-            }
-            Err(e) => {
-                scope.listing_failed(TYPE, error::reason(&e, "kinesis:ListStreams"));
-                return Vec::new();
-            }
+    for page in &pages {
+        if page.stream_summaries().is_empty() {
+            streams.extend(page.stream_names().iter().map(|n| (n.clone(), None)));
+        } else {
+            streams.extend(page.stream_summaries().iter().map(|s| {
+                (
+                    s.stream_name().to_string(),
+                    Some(s.stream_arn().to_string()),
+                )
+            }));
         }
     }
     let client = &client;

@@ -16,33 +16,31 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
         return Vec::new();
     }
     let client = aws_sdk_kms::Client::new(&scope.config);
-    let mut keys = Vec::new();
-    let mut pages = client.list_keys().into_paginator().send();
-    while let Some(page) = scope.call(Service::Kms, pages.next()).await {
-        match page {
-            Ok(page) => {
-                keys.extend(page.keys().iter().filter_map(|k| {
-                    Some((k.key_id()?.to_string(), k.key_arn().map(str::to_string)))
-                }))
-            }
-            Err(e) => {
-                scope.listing_failed(TYPE, error::reason(&e, "kms:ListKeys"));
-                return Vec::new();
-            }
-        }
-    }
+    let pages = client.list_keys().into_paginator().send();
+    let Some(pages) = scope
+        .listing(TYPE, Service::Kms, "kms:ListKeys", pages)
+        .await
+    else {
+        return Vec::new();
+    };
+    let keys: Vec<(String, Option<String>)> = pages
+        .iter()
+        .flat_map(|p| p.keys())
+        .filter_map(|k| Some((k.key_id()?.to_string(), k.key_arn().map(str::to_string))))
+        .collect();
 
     // key id -> alias names; Err when the listing failed (then every key's group fails).
     let aliases: Option<Result<BTreeMap<String, Vec<String>>, String>> = if scope
         .wants(TYPE, "aliases")
     {
-        let mut by_key: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        let mut failure = None;
-        let mut pages = client.list_aliases().into_paginator().send();
-        while let Some(page) = scope.call(Service::Kms, pages.next()).await {
-            match page {
-                Ok(page) => {
-                    for alias in page.aliases() {
+        let pages = client.list_aliases().into_paginator().send();
+        Some(
+            scope
+                .pages(Service::Kms, "kms:ListAliases", pages)
+                .await
+                .map(|pages| {
+                    let mut by_key: BTreeMap<String, Vec<String>> = BTreeMap::new();
+                    for alias in pages.iter().flat_map(|p| p.aliases()) {
                         if let (Some(name), Some(key)) = (alias.alias_name(), alias.target_key_id())
                         {
                             by_key
@@ -51,14 +49,9 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
                                 .push(name.to_string());
                         }
                     }
-                }
-                Err(e) => {
-                    failure = Some(error::reason(&e, "kms:ListAliases"));
-                    break;
-                }
-            }
-        }
-        Some(failure.map_or(Ok(by_key), Err))
+                    by_key
+                }),
+        )
     } else {
         None
     };
@@ -143,21 +136,24 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
             if let Some(index) = tag_index {
                 doc.tags = index.tags_of(&doc.arn);
             } else if scope.wants(TYPE, "tags") {
-                let mut pages = client
+                let pages = client
                     .list_resource_tags()
                     .key_id(&key_id)
                     .into_paginator()
                     .send();
-                while let Some(page) = scope.call(Service::Kms, pages.next()).await {
-                    match page {
-                        Ok(page) => doc.tags.extend(tag_map(
-                            page.tags().iter().map(|t| (t.tag_key(), t.tag_value())),
-                        )),
-                        Err(e) => {
-                            doc.fail("tags", error::reason(&e, "kms:ListResourceTags"));
-                            break;
-                        }
+                match scope
+                    .pages(Service::Kms, "kms:ListResourceTags", pages)
+                    .await
+                {
+                    Ok(pages) => {
+                        doc.tags = tag_map(
+                            pages
+                                .iter()
+                                .flat_map(|p| p.tags())
+                                .map(|t| (t.tag_key(), t.tag_value())),
+                        )
                     }
+                    Err(reason) => doc.fail("tags", reason),
                 }
             }
             doc

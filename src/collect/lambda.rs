@@ -12,65 +12,66 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
         return Vec::new();
     }
     let client = aws_sdk_lambda::Client::new(&scope.config);
+    let Some(pages) = scope
+        .listing(
+            TYPE,
+            Service::Lambda,
+            "lambda:ListFunctions",
+            client.list_functions().into_paginator().send(),
+        )
+        .await
+    else {
+        return Vec::new();
+    };
     let mut docs = Vec::new();
-    let mut pages = client.list_functions().into_paginator().send();
-    while let Some(page) = scope.call(Service::Lambda, pages.next()).await {
-        let page = match page {
-            Ok(page) => page,
-            Err(e) => {
-                scope.listing_failed(TYPE, error::reason(&e, "lambda:ListFunctions"));
-                return Vec::new();
-            }
+    for f in pages.iter().flat_map(|p| p.functions()) {
+        let Some(name) = f.function_name() else {
+            continue;
         };
-        for f in page.functions() {
-            let Some(name) = f.function_name() else {
-                continue;
-            };
-            let arn = f.function_arn().map_or_else(
-                || scope.arn("lambda", &format!("function:{name}")),
-                str::to_string,
+        let arn = f.function_arn().map_or_else(
+            || scope.arn("lambda", &format!("function:{name}")),
+            str::to_string,
+        );
+        let mut doc = scope.doc(TYPE, arn, name);
+        if scope.wants(TYPE, "configuration") {
+            let mut variable_names: Vec<&str> = f
+                .environment()
+                .and_then(|e| e.variables())
+                .map(|vars| vars.keys().map(String::as_str).collect())
+                .unwrap_or_default();
+            variable_names.sort_unstable();
+            doc.set(
+                "configuration",
+                object(vec![
+                    ("runtime", opt_str(f.runtime().map(|r| r.as_str()))),
+                    (
+                        "package_type",
+                        opt_str(f.package_type().map(|p| p.as_str())),
+                    ),
+                    ("role_arn", opt_str(f.role())),
+                    ("handler", opt_str(f.handler())),
+                    (
+                        "last_modified",
+                        opt_str(f.last_modified().map(normalize_lambda_time).as_deref()),
+                    ),
+                    ("environment_variable_names", strings(variable_names)),
+                    ("kms_key_arn", opt_str(f.kms_key_arn())),
+                    (
+                        "dead_letter_target_arn",
+                        opt_str(f.dead_letter_config().and_then(|d| d.target_arn())),
+                    ),
+                    (
+                        "tracing_mode",
+                        opt_str(
+                            f.tracing_config()
+                                .and_then(|t| t.mode())
+                                .map(|m| m.as_str()),
+                        ),
+                    ),
+                ]),
             );
-            let mut doc = scope.doc(TYPE, arn, name);
-            if scope.wants(TYPE, "configuration") {
-                let mut variable_names: Vec<&str> = f
-                    .environment()
-                    .and_then(|e| e.variables())
-                    .map(|vars| vars.keys().map(String::as_str).collect())
-                    .unwrap_or_default();
-                variable_names.sort_unstable();
-                doc.set(
-                    "configuration",
-                    object(vec![
-                        ("runtime", opt_str(f.runtime().map(|r| r.as_str()))),
-                        (
-                            "package_type",
-                            opt_str(f.package_type().map(|p| p.as_str())),
-                        ),
-                        ("role_arn", opt_str(f.role())),
-                        ("handler", opt_str(f.handler())),
-                        (
-                            "last_modified",
-                            opt_str(f.last_modified().map(normalize_lambda_time).as_deref()),
-                        ),
-                        ("environment_variable_names", strings(variable_names)),
-                        ("kms_key_arn", opt_str(f.kms_key_arn())),
-                        (
-                            "dead_letter_target_arn",
-                            opt_str(f.dead_letter_config().and_then(|d| d.target_arn())),
-                        ),
-                        (
-                            "tracing_mode",
-                            opt_str(
-                                f.tracing_config()
-                                    .and_then(|t| t.mode())
-                                    .map(|m| m.as_str()),
-                            ),
-                        ),
-                    ]),
-                );
-            }
-            docs.push(doc);
         }
+        docs.push(doc);
     }
     if !scope.wants(TYPE, "tags") || tagging::fill(scope, "lambda", &mut docs).await {
         return scope.done(docs);

@@ -14,50 +14,51 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
         return Vec::new();
     }
     let client = aws_sdk_cloudwatchlogs::Client::new(&scope.config);
+    let Some(pages) = scope
+        .listing(
+            TYPE,
+            Service::Logs,
+            "logs:DescribeLogGroups",
+            client.describe_log_groups().into_paginator().send(),
+        )
+        .await
+    else {
+        return Vec::new();
+    };
     let mut docs = Vec::new();
-    let mut pages = client.describe_log_groups().into_paginator().send();
-    while let Some(page) = scope.call(Service::Logs, pages.next()).await {
-        let page = match page {
-            Ok(page) => page,
-            Err(e) => {
-                scope.listing_failed(TYPE, error::reason(&e, "logs:DescribeLogGroups"));
-                return Vec::new();
-            }
+    for group in pages.iter().flat_map(|p| p.log_groups()) {
+        let Some(name) = group.log_group_name() else {
+            continue;
         };
-        for group in page.log_groups() {
-            let Some(name) = group.log_group_name() else {
-                continue;
-            };
-            // `arn` ends in ":*"; `log_group_arn` (newer) does not, and is what tagging APIs take.
-            let arn = group
-                .log_group_arn()
-                .map(str::to_string)
-                .or_else(|| group.arn().map(|a| a.trim_end_matches(":*").to_string()))
-                .unwrap_or_else(|| scope.arn("logs", &format!("log-group:{name}")));
-            let mut doc = scope.doc(TYPE, arn, name);
-            if scope.wants(TYPE, "retention") {
-                let days = group.retention_in_days().filter(|d| *d > 0);
-                let mut value = json!({ "never_expires": days.is_none() });
-                if let Some(days) = days {
-                    value["days"] = json!(days);
-                }
-                doc.set("retention", value);
+        // `arn` ends in ":*"; `log_group_arn` (newer) does not, and is what tagging APIs take.
+        let arn = group
+            .log_group_arn()
+            .map(str::to_string)
+            .or_else(|| group.arn().map(|a| a.trim_end_matches(":*").to_string()))
+            .unwrap_or_else(|| scope.arn("logs", &format!("log-group:{name}")));
+        let mut doc = scope.doc(TYPE, arn, name);
+        if scope.wants(TYPE, "retention") {
+            let days = group.retention_in_days().filter(|d| *d > 0);
+            let mut value = json!({ "never_expires": days.is_none() });
+            if let Some(days) = days {
+                value["days"] = json!(days);
             }
-            if scope.wants(TYPE, "encryption") {
-                let mut value = json!({});
-                if let Some(key) = group.kms_key_id() {
-                    value["kms_key_arn"] = json!(key);
-                }
-                doc.set("encryption", value);
-            }
-            if scope.wants(TYPE, "storage") {
-                doc.set(
-                    "storage",
-                    json!({ "stored_bytes": opt_i64(group.stored_bytes()) }),
-                );
-            }
-            docs.push(doc);
+            doc.set("retention", value);
         }
+        if scope.wants(TYPE, "encryption") {
+            let mut value = json!({});
+            if let Some(key) = group.kms_key_id() {
+                value["kms_key_arn"] = json!(key);
+            }
+            doc.set("encryption", value);
+        }
+        if scope.wants(TYPE, "storage") {
+            doc.set(
+                "storage",
+                json!({ "stored_bytes": opt_i64(group.stored_bytes()) }),
+            );
+        }
+        docs.push(doc);
     }
     if !scope.wants(TYPE, "tags") || tagging::fill(scope, "logs", &mut docs).await {
         return scope.done(docs);

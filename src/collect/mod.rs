@@ -15,8 +15,9 @@
 //! Adding a collector (also for CONTRIBUTING.md):
 //! 1. Declare the type, its groups, fields and API actions in `catalog/catalog.yaml` first.
 //! 2. `collect/<service>.rs` with `collect(scope) -> Vec<ResourceDoc>`: return at once unless
-//!    `scope.wants_type`; list with `into_paginator()` under `scope.call(Service::X, ..)`;
-//!    a failed listing goes to `scope.listing_failed`; read each resource with `scope.each`.
+//!    `scope.wants_type`; list with `scope.listing(type, Service::X, action, paginator)`, which
+//!    records a failed listing on the account; read each resource with `scope.each`, and any
+//!    other paginated call with `scope.pages`.
 //! 3. Fetch a group only when `scope.wants(type, group)`; map "not configured" error codes to
 //!    data with `error::is_code`, and every other failure to `doc.fail(group, error::reason(..))`.
 //! 4. Only List/Get/Describe calls; never read secret values.
@@ -47,6 +48,9 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use aws_smithy_async::future::pagination_stream::PaginationStream;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_types::SdkConfig;
 use futures::StreamExt;
 use tokio::sync::Semaphore;
@@ -377,6 +381,47 @@ impl Scope<'_> {
         };
         let _global = self.limits.global.acquire().await.ok();
         request.await
+    }
+
+    /// Every page of a paginated call, each requested under the service's limits; the first
+    /// failure as a reason naming `action`.
+    pub(crate) async fn pages<O, E, R>(
+        &self,
+        service: Service,
+        action: &str,
+        mut pages: PaginationStream<Result<O, SdkError<E, R>>>,
+    ) -> Result<Vec<O>, String>
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug + 'static,
+    {
+        let mut all = Vec::new();
+        while let Some(page) = self.call(service, pages.next()).await {
+            all.push(page.map_err(|e| error::reason(&e, action))?);
+        }
+        Ok(all)
+    }
+
+    /// The pages listing `resource_type`, or `None` once a failure is recorded on the account
+    /// (then no resource of the type is known here).
+    pub(crate) async fn listing<O, E, R>(
+        &self,
+        resource_type: &str,
+        service: Service,
+        action: &str,
+        pages: PaginationStream<Result<O, SdkError<E, R>>>,
+    ) -> Option<Vec<O>>
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug + 'static,
+    {
+        match self.pages(service, action, pages).await {
+            Ok(pages) => Some(pages),
+            Err(reason) => {
+                self.listing_failed(resource_type, reason);
+                None
+            }
+        }
     }
 
     pub(crate) fn wants(&self, resource_type: &str, group: &str) -> bool {

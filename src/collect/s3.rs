@@ -63,26 +63,26 @@ async fn list_buckets(
     client: &Client,
     region_filter: Option<&str>,
 ) -> Result<Vec<(String, Option<String>)>, String> {
-    let mut buckets = Vec::new();
-    let mut pages = client
+    let pages = client
         .list_buckets()
         .max_buckets(LIST_PAGE_SIZE)
         .set_bucket_region(region_filter.map(str::to_string))
         .into_paginator()
         .send();
-    while let Some(page) = scope.call(Service::S3, pages.next()).await {
-        let page = page.map_err(|e| error::reason(&e, "s3:ListAllMyBuckets"))?;
-        for bucket in page.buckets() {
-            if let Some(name) = bucket.name() {
-                let region = bucket
-                    .bucket_region()
-                    .filter(|r| !r.is_empty())
-                    .map(str::to_string);
-                buckets.push((name.to_string(), region));
-            }
-        }
-    }
-    Ok(buckets)
+    let pages = scope
+        .pages(Service::S3, "s3:ListAllMyBuckets", pages)
+        .await?;
+    Ok(pages
+        .iter()
+        .flat_map(|p| p.buckets())
+        .filter_map(|bucket| {
+            let region = bucket
+                .bucket_region()
+                .filter(|r| !r.is_empty())
+                .map(str::to_string);
+            Some((bucket.name()?.to_string(), region))
+        })
+        .collect())
 }
 
 /// S3-compatible endpoints that leave out BucketRegion (moto, older gateways) still filter by

@@ -14,21 +14,18 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
         return Vec::new();
     }
     let client = aws_sdk_sfn::Client::new(&scope.config);
-    let mut machines = Vec::new();
-    let mut pages = client.list_state_machines().into_paginator().send();
-    while let Some(page) = scope.call(Service::Sfn, pages.next()).await {
-        match page {
-            Ok(page) => machines.extend(
-                page.state_machines()
-                    .iter()
-                    .map(|m| (m.name().to_string(), m.state_machine_arn().to_string())),
-            ),
-            Err(e) => {
-                scope.listing_failed(TYPE, error::reason(&e, "states:ListStateMachines"));
-                return Vec::new();
-            }
-        }
-    }
+    let pages = client.list_state_machines().into_paginator().send();
+    let Some(pages) = scope
+        .listing(TYPE, Service::Sfn, "states:ListStateMachines", pages)
+        .await
+    else {
+        return Vec::new();
+    };
+    let machines: Vec<(String, String)> = pages
+        .iter()
+        .flat_map(|p| p.state_machines())
+        .map(|m| (m.name().to_string(), m.state_machine_arn().to_string()))
+        .collect();
     let tag_index = if scope.wants(TYPE, "tags") {
         tagging::index(scope, &scope.config, "states").await
     } else {

@@ -12,41 +12,42 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
         return Vec::new();
     }
     let client = aws_sdk_ssm::Client::new(&scope.config);
+    let Some(pages) = scope
+        .listing(
+            TYPE,
+            Service::Ssm,
+            "ssm:DescribeParameters",
+            client.describe_parameters().into_paginator().send(),
+        )
+        .await
+    else {
+        return Vec::new();
+    };
     let mut docs = Vec::new();
-    let mut pages = client.describe_parameters().into_paginator().send();
-    while let Some(page) = scope.call(Service::Ssm, pages.next()).await {
-        let page = match page {
-            Ok(page) => page,
-            Err(e) => {
-                scope.listing_failed(TYPE, error::reason(&e, "ssm:DescribeParameters"));
-                return Vec::new();
-            }
-        };
-        for p in page.parameters() {
-            let Some(name) = p.name() else { continue };
-            let arn = p.arn().map(str::to_string).unwrap_or_else(|| {
-                scope.arn(
-                    "ssm",
-                    &format!("parameter/{}", name.trim_start_matches('/')),
-                )
-            });
-            let mut doc = scope.doc(TYPE, arn, name);
-            if scope.wants(TYPE, "metadata") {
-                doc.set(
-                    "metadata",
-                    object(vec![
-                        ("type", opt_str(p.r#type().map(|t| t.as_str()))),
-                        ("kms_key_id", opt_str(p.key_id())),
-                        ("tier", opt_str(p.tier().map(|t| t.as_str()))),
-                        (
-                            "last_modified",
-                            opt_str(p.last_modified_date().and_then(rfc3339).as_deref()),
-                        ),
-                    ]),
-                );
-            }
-            docs.push(doc);
+    for p in pages.iter().flat_map(|p| p.parameters()) {
+        let Some(name) = p.name() else { continue };
+        let arn = p.arn().map(str::to_string).unwrap_or_else(|| {
+            scope.arn(
+                "ssm",
+                &format!("parameter/{}", name.trim_start_matches('/')),
+            )
+        });
+        let mut doc = scope.doc(TYPE, arn, name);
+        if scope.wants(TYPE, "metadata") {
+            doc.set(
+                "metadata",
+                object(vec![
+                    ("type", opt_str(p.r#type().map(|t| t.as_str()))),
+                    ("kms_key_id", opt_str(p.key_id())),
+                    ("tier", opt_str(p.tier().map(|t| t.as_str()))),
+                    (
+                        "last_modified",
+                        opt_str(p.last_modified_date().and_then(rfc3339).as_deref()),
+                    ),
+                ]),
+            );
         }
+        docs.push(doc);
     }
     // SSM's tag reads share a low per-account rate; one listing spares a request per parameter.
     if !scope.wants(TYPE, "tags") || tagging::fill(scope, "ssm", &mut docs).await {

@@ -51,26 +51,27 @@ pub(crate) async fn index(
     }
     let client = aws_sdk_resourcegroupstagging::Client::new(config);
     let mut index = TagIndex::default();
-    let mut pages = client
+    let pages = client
         .get_resources()
         .resource_type_filters(service)
         .resources_per_page(100)
         .into_paginator()
         .send();
-    while let Some(page) = scope.call(Service::Tagging, pages.next()).await {
-        // Any failure: fall back to reading each resource, which records its own errors.
-        let page = page.ok()?;
-        for mapping in page.resource_tag_mapping_list() {
-            let Some(arn) = mapping.resource_arn() else {
-                continue;
-            };
-            let tags = mapping
-                .tags()
-                .iter()
-                .map(|t| (t.key().to_string(), t.value().to_string()))
-                .collect();
-            index.insert(arn, tags);
-        }
+    // Any failure: fall back to reading each resource, which records its own errors.
+    let pages = scope
+        .pages(Service::Tagging, "tag:GetResources", pages)
+        .await
+        .ok()?;
+    for mapping in pages.iter().flat_map(|p| p.resource_tag_mapping_list()) {
+        let Some(arn) = mapping.resource_arn() else {
+            continue;
+        };
+        let tags = mapping
+            .tags()
+            .iter()
+            .map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect();
+        index.insert(arn, tags);
     }
     Some(index)
 }
