@@ -289,7 +289,7 @@ async fn seed_key(config: &SdkConfig, i: usize) {
 }
 
 async fn seed_table(config: &SdkConfig, i: usize, data_key: &str) {
-    use aws_sdk_dynamodb::types::{PointInTimeRecoverySpecification, SseSpecification, SseType};
+    use aws_sdk_dynamodb::types::{SseSpecification, SseType};
     let ddb = aws_sdk_dynamodb::Client::new(config);
     let name = format!("bench-t{i:05}");
     let mut request = seed::table_request(&ddb, &name);
@@ -315,17 +315,7 @@ async fn seed_table(config: &SdkConfig, i: usize, data_key: &str) {
     }
     request.send().await.expect("table");
     if i % 2 == 0 {
-        ddb.update_continuous_backups()
-            .table_name(&name)
-            .point_in_time_recovery_specification(
-                PointInTimeRecoverySpecification::builder()
-                    .point_in_time_recovery_enabled(true)
-                    .build()
-                    .expect("pitr"),
-            )
-            .send()
-            .await
-            .expect("pitr");
+        support::seed::table_pitr(&ddb, &name).await;
     }
 }
 

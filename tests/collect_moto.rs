@@ -358,24 +358,7 @@ async fn kms_dynamodb_logs_body(env: TestEnv) {
 
     let ddb = aws_sdk_dynamodb::Client::new(&config);
     for (name, encrypted) in [("kdl-table-good", true), ("kdl-table-bad", false)] {
-        let mut request = ddb
-            .create_table()
-            .table_name(name)
-            .billing_mode(BillingMode::PayPerRequest)
-            .attribute_definitions(
-                AttributeDefinition::builder()
-                    .attribute_name("pk")
-                    .attribute_type(ScalarAttributeType::S)
-                    .build()
-                    .expect("attribute"),
-            )
-            .key_schema(
-                KeySchemaElement::builder()
-                    .attribute_name("pk")
-                    .key_type(KeyType::Hash)
-                    .build()
-                    .expect("key"),
-            );
+        let mut request = support::seed::table_request(&ddb, name);
         if encrypted {
             request = request.sse_specification(
                 SseSpecification::builder()
@@ -387,17 +370,7 @@ async fn kms_dynamodb_logs_body(env: TestEnv) {
         }
         request.send().await.expect("table");
     }
-    ddb.update_continuous_backups()
-        .table_name("kdl-table-good")
-        .point_in_time_recovery_specification(
-            PointInTimeRecoverySpecification::builder()
-                .point_in_time_recovery_enabled(true)
-                .build()
-                .expect("pitr"),
-        )
-        .send()
-        .await
-        .expect("pitr");
+    support::seed::table_pitr(&ddb, "kdl-table-good").await;
 
     let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
     logs.create_log_group()
@@ -1142,35 +1115,11 @@ async fn read_only_body(env: TestEnv) {
         "suspiciously few requests: {}",
         requests.len()
     );
-    let forbidden = [
-        "GetSecretValue",
-        "BatchGetSecretValue",
-        "GetParameter",
-        "GetParameters",
-        "GetParametersByPath",
-    ];
-    let mut writes = Vec::new();
-    for request in &requests {
-        let read = match request.operation() {
-            Some(op) => {
-                ["List", "Get", "Describe"]
-                    .iter()
-                    .any(|p| op.starts_with(p))
-                    && !forbidden.contains(&op.as_str())
-            }
-            // REST protocols (S3, Lambda): reads are GET.
-            None => request.method == "GET",
-        };
-        if !read {
-            writes.push(format!(
-                "{} {} {:?} {:?}",
-                request.method,
-                request.target,
-                request.service(),
-                request.operation()
-            ));
-        }
-    }
+    let writes: Vec<String> = requests
+        .iter()
+        .filter(|r| !r.is_read())
+        .map(Request::describe)
+        .collect();
     assert!(
         writes.is_empty(),
         "non-read requests during collection: {writes:#?}"
@@ -2037,27 +1986,10 @@ fn json_and_query_protocol_faults_are_recorded() {
 }
 
 async fn protocol_faults_body(env: TestEnv) {
-    use aws_sdk_dynamodb::types::*;
     let config = seed_config(&env.moto, REGION).await;
     let ddb = aws_sdk_dynamodb::Client::new(&config);
     for name in ["pf-throttled", "pf-fine"] {
-        ddb.create_table()
-            .table_name(name)
-            .billing_mode(BillingMode::PayPerRequest)
-            .attribute_definitions(
-                AttributeDefinition::builder()
-                    .attribute_name("pk")
-                    .attribute_type(ScalarAttributeType::S)
-                    .build()
-                    .expect("attribute"),
-            )
-            .key_schema(
-                KeySchemaElement::builder()
-                    .attribute_name("pk")
-                    .key_type(KeyType::Hash)
-                    .build()
-                    .expect("key"),
-            )
+        support::seed::table_request(&ddb, name)
             .send()
             .await
             .expect("table");

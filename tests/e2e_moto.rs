@@ -215,17 +215,7 @@ async fn seed_body(env: TestEnv) {
         .send()
         .await
         .expect("table");
-    ddb.update_continuous_backups()
-        .table_name("e2e-table-good")
-        .point_in_time_recovery_specification(
-            ddbt::PointInTimeRecoverySpecification::builder()
-                .point_in_time_recovery_enabled(true)
-                .build()
-                .expect("pitr"),
-        )
-        .send()
-        .await
-        .expect("pitr");
+    support::seed::table_pitr(&ddb, "e2e-table-good").await;
     ddb.update_time_to_live()
         .table_name("e2e-table-good")
         .time_to_live_specification(
@@ -1011,29 +1001,11 @@ async fn read_only_body(env: TestEnv) {
         "suspiciously few requests: {}",
         requests.len()
     );
-    let forbidden = [
-        "GetSecretValue",
-        "BatchGetSecretValue",
-        "GetParameter",
-        "GetParameters",
-        "GetParametersByPath",
-    ];
-    let mut not_reads = Vec::new();
-    for request in &requests {
-        let read = match request.operation() {
-            Some(op) => {
-                ["List", "Get", "Describe"]
-                    .iter()
-                    .any(|p| op.starts_with(p))
-                    && !forbidden.contains(&op.as_str())
-            }
-            // REST protocols (S3, Lambda): reads are GET or HEAD.
-            None => request.method == "GET" || request.method == "HEAD",
-        };
-        if !read {
-            not_reads.push(describe(request));
-        }
-    }
+    let not_reads: Vec<String> = requests
+        .iter()
+        .filter(|r| !r.is_read())
+        .map(Request::describe)
+        .collect();
     assert!(
         not_reads.is_empty(),
         "requests that are not reads during a scan: {not_reads:#?}"
@@ -1081,21 +1053,11 @@ async fn read_only_body(env: TestEnv) {
             "not a read action: {action}"
         );
         assert!(
-            !forbidden.contains(&name),
+            !support::fault_proxy::SECRET_READS.contains(&name),
             "the scan policy grants {action}"
         );
     }
     assert_eq!(policy["Statement"][0]["Effect"], "Allow");
-}
-
-fn describe(request: &Request) -> String {
-    format!(
-        "{} {} {:?} {:?}",
-        request.method,
-        request.target,
-        request.service(),
-        request.operation()
-    )
 }
 
 // ---------------------------------------------------------------- offline re-evaluation

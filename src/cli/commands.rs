@@ -64,8 +64,15 @@ fn rule_paths(given: &[PathBuf], config: &Config) -> Vec<PathBuf> {
     }
 }
 
-/// Loads rules; on validation errors prints them all and returns None (exit 2).
+/// Loads rules (from ./rules when no path is given); on validation errors prints them all and
+/// returns None (exit 2).
 fn load_rules(paths: &[PathBuf]) -> anyhow::Result<Option<RuleSet>> {
+    let default = [PathBuf::from(DEFAULT_RULES_DIR)];
+    let paths = if paths.is_empty() {
+        &default[..]
+    } else {
+        paths
+    };
     match rules::load(paths, Catalog::builtin())? {
         Ok(set) => Ok(Some(set)),
         Err(errors) => {
@@ -235,12 +242,7 @@ fn snapshot(args: super::live::SnapshotArgs) -> anyhow::Result<u8> {
 }
 
 fn iam_policy(paths: &[PathBuf], all_regions: bool) -> anyhow::Result<u8> {
-    let paths = if paths.is_empty() {
-        vec![PathBuf::from(DEFAULT_RULES_DIR)]
-    } else {
-        paths.to_vec()
-    };
-    let Some(set) = load_rules(&paths)? else {
+    let Some(set) = load_rules(paths)? else {
         return Ok(2);
     };
     let document = super::live::iam_policy_document(&Plan::from_rules(&set), all_regions);
@@ -283,12 +285,7 @@ fn check_inventory_types(inventory: &Inventory) -> anyhow::Result<()> {
 
 fn validate(paths: &[PathBuf]) -> anyhow::Result<u8> {
     let started = std::time::Instant::now();
-    let paths = if paths.is_empty() {
-        vec![PathBuf::from(DEFAULT_RULES_DIR)]
-    } else {
-        paths.to_vec()
-    };
-    let Some(set) = load_rules(&paths)? else {
+    let Some(set) = load_rules(paths)? else {
         return Ok(2);
     };
     out(&format!(
@@ -301,12 +298,7 @@ fn validate(paths: &[PathBuf]) -> anyhow::Result<u8> {
 }
 
 fn test(paths: &[PathBuf]) -> anyhow::Result<u8> {
-    let paths = if paths.is_empty() {
-        vec![PathBuf::from(DEFAULT_RULES_DIR)]
-    } else {
-        paths.to_vec()
-    };
-    let Some(set) = load_rules(&paths)? else {
+    let Some(set) = load_rules(paths)? else {
         return Ok(2);
     };
     let run = crate::ruletest::run(&paths, &set)?;
@@ -337,12 +329,7 @@ fn test(paths: &[PathBuf]) -> anyhow::Result<u8> {
 }
 
 fn list(paths: &[PathBuf], markdown: bool) -> anyhow::Result<u8> {
-    let paths = if paths.is_empty() {
-        vec![PathBuf::from(DEFAULT_RULES_DIR)]
-    } else {
-        paths.to_vec()
-    };
-    let Some(set) = load_rules(&paths)? else {
+    let Some(set) = load_rules(paths)? else {
         return Ok(2);
     };
     let mut text = String::new();
@@ -378,12 +365,7 @@ fn list(paths: &[PathBuf], markdown: bool) -> anyhow::Result<u8> {
 }
 
 fn explain(rule_id: &str, paths: &[PathBuf]) -> anyhow::Result<u8> {
-    let paths = if paths.is_empty() {
-        vec![PathBuf::from(DEFAULT_RULES_DIR)]
-    } else {
-        paths.to_vec()
-    };
-    let Some(set) = load_rules(&paths)? else {
+    let Some(set) = load_rules(paths)? else {
         return Ok(2);
     };
     let Some(rule) = set.get(rule_id) else {

@@ -24,11 +24,7 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
         .iter()
         .flat_map(|p| p.table_names().iter().cloned())
         .collect();
-    let tag_index = if scope.wants(TYPE, "tags") {
-        tagging::index(scope, &scope.config, "dynamodb").await
-    } else {
-        None
-    };
+    let tag_index = tagging::index_for(scope, TYPE, "dynamodb").await;
     let tag_index = tag_index.as_ref();
     let client = &client;
     scope

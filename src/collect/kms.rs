@@ -55,11 +55,7 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
     } else {
         None
     };
-    let tag_index = if scope.wants(TYPE, "tags") {
-        tagging::index(scope, &scope.config, "kms").await
-    } else {
-        None
-    };
+    let tag_index = tagging::index_for(scope, TYPE, "kms").await;
     let tag_index = tag_index.as_ref();
     let client = &client;
     let aliases = &aliases;

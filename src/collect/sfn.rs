@@ -26,11 +26,7 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
         .flat_map(|p| p.state_machines())
         .map(|m| (m.name().to_string(), m.state_machine_arn().to_string()))
         .collect();
-    let tag_index = if scope.wants(TYPE, "tags") {
-        tagging::index(scope, &scope.config, "states").await
-    } else {
-        None
-    };
+    let tag_index = tagging::index_for(scope, TYPE, "states").await;
     let tag_index = tag_index.as_ref();
     let client = &client;
     scope

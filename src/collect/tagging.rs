@@ -76,6 +76,18 @@ pub(crate) async fn index(
     Some(index)
 }
 
+/// The index of `service` in the scope's region when the plan reads `resource_type`'s tags.
+pub(crate) async fn index_for(
+    scope: &Scope<'_>,
+    resource_type: &str,
+    service: &str,
+) -> Option<TagIndex> {
+    if !scope.wants(resource_type, "tags") {
+        return None;
+    }
+    index(scope, &scope.config, service).await
+}
+
 /// Fills every document's tags from one listing of `service` in the scope's region; false when
 /// the listing cannot be used and each resource's tags must be read on their own.
 pub(crate) async fn fill(scope: &Scope<'_>, service: &str, docs: &mut [ResourceDoc]) -> bool {

@@ -38,6 +38,31 @@ impl Request {
         self.target.split_once('?').map_or("", |(_, q)| q)
     }
 
+    /// Whether the request only reads: a List/Get/Describe operation that does not return a
+    /// secret's value, or a GET/HEAD of a REST API (S3, Lambda).
+    pub fn is_read(&self) -> bool {
+        match self.operation() {
+            Some(op) => {
+                ["List", "Get", "Describe"]
+                    .iter()
+                    .any(|p| op.starts_with(p))
+                    && !SECRET_READS.contains(&op.as_str())
+            }
+            None => self.method == "GET" || self.method == "HEAD",
+        }
+    }
+
+    /// Method, target, service and operation, for assertion messages.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} {} {:?} {:?}",
+            self.method,
+            self.target,
+            self.service(),
+            self.operation()
+        )
+    }
+
     /// The signing name from the SigV4 credential scope (`s3`, `iam`, `kms`, ...).
     pub fn service(&self) -> Option<String> {
         let auth = self.header("authorization")?;
@@ -57,6 +82,15 @@ impl Request {
             .find_map(|pair| pair.strip_prefix("Action=").map(str::to_string))
     }
 }
+
+/// Operations that return a secret's value: a scan must never call them.
+pub const SECRET_READS: [&str; 5] = [
+    "GetSecretValue",
+    "BatchGetSecretValue",
+    "GetParameter",
+    "GetParameters",
+    "GetParametersByPath",
+];
 
 /// What to do with a matching request.
 #[derive(Debug, Clone)]

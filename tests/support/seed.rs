@@ -204,6 +204,21 @@ pub async fn bucket_lifecycle(
         .expect("bucket lifecycle");
 }
 
+/// Turns on point-in-time recovery of a table.
+pub async fn table_pitr(ddb: &aws_sdk_dynamodb::Client, name: &str) {
+    ddb.update_continuous_backups()
+        .table_name(name)
+        .point_in_time_recovery_specification(
+            aws_sdk_dynamodb::types::PointInTimeRecoverySpecification::builder()
+                .point_in_time_recovery_enabled(true)
+                .build()
+                .expect("pitr"),
+        )
+        .send()
+        .await
+        .expect("pitr");
+}
+
 /// A pay-per-request DynamoDB table keyed on `pk`.
 pub fn table_request(
     ddb: &aws_sdk_dynamodb::Client,
