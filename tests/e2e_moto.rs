@@ -26,7 +26,7 @@ use std::sync::OnceLock;
 use aws_sdk_s3::primitives::Blob;
 use aws_sdk_s3::types::{BucketVersioningStatus, ObjectLockRetentionMode, TransitionStorageClass};
 use serde_json::{Value, json};
-use support::fault_proxy::{FaultProxy, Request};
+use support::fault_proxy::FaultProxy;
 use support::seed::*;
 use support::{
     ACCOUNT, REGION, TestEnv, create_lambda_role, in_child, isolated, posture_command, seed_config,
@@ -994,44 +994,8 @@ async fn read_only_body(env: TestEnv) {
         report["findings"].as_array().expect("findings").len() > 80,
         "the scan through the proxy saw the seeded account"
     );
-    let requests = proxy.requests();
-    // About 90 for this account since tags and IAM come in bulk listings.
-    assert!(
-        requests.len() > 50,
-        "suspiciously few requests: {}",
-        requests.len()
-    );
-    let not_reads: Vec<String> = requests
-        .iter()
-        .filter(|r| !r.is_read())
-        .map(Request::describe)
-        .collect();
-    assert!(
-        not_reads.is_empty(),
-        "requests that are not reads during a scan: {not_reads:#?}"
-    );
-    let services: std::collections::BTreeSet<String> =
-        requests.iter().filter_map(Request::service).collect();
-    for service in [
-        "s3",
-        "iam",
-        "kms",
-        "dynamodb",
-        "logs",
-        "lambda",
-        "ssm",
-        "events",
-        "states",
-        "cloudtrail",
-        "kinesis",
-        "secretsmanager",
-        "sts",
-    ] {
-        assert!(
-            services.contains(service),
-            "no {service} request: {services:?}"
-        );
-    }
+    // About 90 requests for this account since tags and IAM come in bulk listings.
+    support::fault_proxy::assert_only_reads(&proxy.requests(), 50);
 
     // The policy the scan needs: reads only, and never a secret's value.
     let output = posture(&["iam-policy"]);

@@ -83,6 +83,50 @@ impl Request {
     }
 }
 
+/// Services a full scan reads, each of which must show up among its requests.
+pub const SCANNED_SERVICES: [&str; 13] = [
+    "s3",
+    "iam",
+    "kms",
+    "dynamodb",
+    "logs",
+    "lambda",
+    "ssm",
+    "events",
+    "states",
+    "cloudtrail",
+    "kinesis",
+    "secretsmanager",
+    "sts",
+];
+
+/// The proof a full scan is read-only: more than `at_least` requests were seen, none of them
+/// writes or reads a secret, and every scanned service was asked.
+pub fn assert_only_reads(requests: &[Request], at_least: usize) {
+    assert!(
+        requests.len() > at_least,
+        "suspiciously few requests: {}",
+        requests.len()
+    );
+    let not_reads: Vec<String> = requests
+        .iter()
+        .filter(|r| !r.is_read())
+        .map(Request::describe)
+        .collect();
+    assert!(
+        not_reads.is_empty(),
+        "requests that are not reads: {not_reads:#?}"
+    );
+    let services: std::collections::BTreeSet<String> =
+        requests.iter().filter_map(Request::service).collect();
+    for service in SCANNED_SERVICES {
+        assert!(
+            services.contains(service),
+            "no {service} request: {services:?}"
+        );
+    }
+}
+
 /// Operations that return a secret's value: a scan must never call them.
 pub const SECRET_READS: [&str; 5] = [
     "GetSecretValue",
