@@ -1,8 +1,12 @@
 //! Rule files: loading, validation against the catalog, parameters and their overrides.
 
+mod data_files;
 mod diagnostic;
+mod frameworks;
 mod model;
+mod operators;
 mod parse;
+mod schema;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -12,7 +16,8 @@ use sha2::{Digest, Sha256};
 
 pub use diagnostic::Diagnostic;
 pub use model::{Clause, Cmp, Op, Operand, Rule, RuleFile, RuleSet, Schedule, Severity};
-pub use parse::{FRAMEWORKS, fits, json_kind};
+pub use frameworks::FRAMEWORKS;
+pub use operators::{fits, json_kind};
 
 use crate::catalog::Catalog;
 

@@ -1,0 +1,180 @@
+//! The rule schema: the keys a rule may have and its top-level fields (id, version, title,
+//! severity, resource, params, the texts), checked and assembled into a `Rule`.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::model::{Rule, Severity};
+use super::parse::{Ctx, Scope};
+use crate::yaml::{Kind, Node};
+
+const RULE_KEYS: &[&str] = &[
+    "id",
+    "version",
+    "title",
+    "severity",
+    "resource",
+    "where",
+    "assert",
+    "params",
+    "frameworks",
+    "rationale",
+    "remediation",
+];
+
+impl Ctx<'_> {
+    pub(super) fn string(&mut self, rule: &Node, key: &str, required: bool) -> Option<String> {
+        match rule.get(key) {
+            Some(Node {
+                kind: Kind::Str(s), ..
+            }) if !s.trim().is_empty() => Some(s.clone()),
+            Some(node) => {
+                self.error(
+                    node,
+                    format!(
+                        "`{key}` must be a non-empty string, found {}",
+                        node.kind_name()
+                    ),
+                );
+                None
+            }
+            None if required => {
+                self.error(rule, format!("rule is missing `{key}`"));
+                None
+            }
+            None => None,
+        }
+    }
+
+    pub(super) fn rule(&mut self, node: &Node) -> Option<(Rule, crate::yaml::Pos)> {
+        let Some(entries) = node.as_map() else {
+            self.error(
+                node,
+                format!("expected a rule (a mapping), found {}", node.kind_name()),
+            );
+            return None;
+        };
+        let before = self.diags.len();
+        for (key, _) in entries {
+            match key.as_str() {
+                Some(k) if RULE_KEYS.contains(&k) => {}
+                Some(k) => self.unknown(key, "rule key", k, RULE_KEYS),
+                None => self.error(key, "rule keys must be strings"),
+            }
+        }
+        let id = self.string(node, "id", true);
+        if let (Some(id), Some(id_node)) = (&id, node.get("id"))
+            && !id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        {
+            self.error(
+                id_node,
+                format!("rule id `{id}` must be lowercase letters, digits and dashes"),
+            );
+        }
+        let version = match node.get("version") {
+            None => 1,
+            Some(Node {
+                kind: Kind::Int(v), ..
+            }) if *v >= 1 && *v <= i64::from(u32::MAX) => *v as u32,
+            Some(other) => {
+                self.error(other, "`version` must be a positive integer");
+                1
+            }
+        };
+        let title = self.string(node, "title", true);
+        let rationale = self.string(node, "rationale", true);
+        let remediation = self.string(node, "remediation", true);
+        let severity = match node.get("severity") {
+            Some(sev_node) => match sev_node.as_str().and_then(Severity::parse) {
+                Some(s) => Some(s),
+                None => {
+                    let names: Vec<&str> = Severity::ALL.iter().map(|s| s.as_str()).collect();
+                    let text = sev_node
+                        .as_str()
+                        .map(String::from)
+                        .unwrap_or_else(|| sev_node.kind_name().to_string());
+                    self.unknown(sev_node, "severity", &text, &names);
+                    None
+                }
+            },
+            None => {
+                self.error(node, "rule is missing `severity`");
+                None
+            }
+        };
+        self.params = self.params(node);
+        let frameworks = self.frameworks(node);
+        let resource_type = self.string(node, "resource", true);
+        let ty = resource_type.as_deref().and_then(|name| {
+            let found = self.catalog.get(name);
+            if found.is_none()
+                && let Some(n) = node.get("resource")
+            {
+                let known: Vec<&str> = self.catalog.types.keys().map(String::as_str).collect();
+                self.unknown(n, "resource type", name, &known);
+            }
+            found
+        });
+        let (mut selector, mut assertion) = (None, None);
+        if let Some(ty) = ty {
+            let scope = Scope {
+                shape: &ty.root,
+                in_element: false,
+            };
+            if let Some(w) = node.get("where") {
+                selector = self.clause(w, scope);
+            }
+            match node.get("assert") {
+                Some(a) => assertion = self.clause(a, scope),
+                None => self.error(node, "rule is missing `assert`"),
+            }
+        }
+        if self.diags.len() > before {
+            return None;
+        }
+        Some((
+            Rule {
+                id: id?,
+                version,
+                title: title?,
+                severity: severity?,
+                resource_type: resource_type?,
+                selector,
+                assertion: assertion?,
+                params: std::mem::take(&mut self.params),
+                frameworks,
+                rationale: rationale?,
+                remediation: remediation?,
+                file: self.file.to_path_buf(),
+            },
+            node.pos,
+        ))
+    }
+
+    pub(super) fn params(&mut self, rule: &Node) -> BTreeMap<String, Value> {
+        let mut params = BTreeMap::new();
+        let Some(node) = rule.get("params") else {
+            return params;
+        };
+        let Some(entries) = node.as_map() else {
+            self.error(node, "`params` must be a mapping of name to default value");
+            return params;
+        };
+        for (key, value) in entries {
+            match (key.as_str(), &value.kind) {
+                (Some(name), Kind::Null | Kind::Map(_)) => self.error(
+                    value,
+                    format!("parameter `{name}` needs a default that is a scalar or a list"),
+                ),
+                (Some(name), _) => {
+                    params.insert(name.to_string(), value.to_json());
+                }
+                (None, _) => self.error(key, "parameter names must be strings"),
+            }
+        }
+        params
+    }
+}
