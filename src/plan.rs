@@ -171,9 +171,9 @@ impl Plan {
     /// References and nested quantifiers can name other resource types.
     fn add_op_targets(&mut self, op: &Op) {
         match op {
-            Op::AllowedByRole { .. } => {
-                self.add("aws.iam.role", Some("policies"));
-                self.add("aws.iam.policy", Some("policy"));
+            Op::AllowedByRole { permissions, .. } => {
+                self.add(&permissions.role_type, Some(&permissions.role_group));
+                self.add(&permissions.policy_type, Some(&permissions.policy_group));
             }
             Op::References {
                 resource_types,
@@ -355,6 +355,16 @@ mod tests {
             ..RuleSet::default()
         });
         assert!(plan.wants_for("aws.s3.bucket", "object_lock", &tags("public"), true));
+    }
+
+    #[test]
+    fn allowed_by_role_plans_the_groups_where_role_permissions_live() {
+        let plan = plan_of(&format!(
+            "{HEAD}resource: aws.sfn.state_machine\nassert: {{ definition.lambda_function_arns: {{ allowed_by_role: {{ role: definition.role_arn, action: lambda:InvokeFunction }} }} }}\n"
+        ));
+        assert!(plan.wants("aws.sfn.state_machine", "definition"));
+        assert!(plan.wants("aws.iam.role", "policies"));
+        assert!(plan.wants("aws.iam.policy", "policy"));
     }
 
     #[test]

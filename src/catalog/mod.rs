@@ -2,7 +2,7 @@
 //! actions that fill each group. Loaded from `catalog.yaml`, compiled into the binary.
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use serde_json::Value;
 
@@ -102,6 +102,22 @@ impl ResourceType {
 #[derive(Debug, Clone)]
 pub struct Catalog {
     pub types: BTreeMap<String, ResourceType>,
+    pub role_permissions: Arc<RolePermissions>,
+}
+
+/// Where a role's permissions live in resource documents (`role_permissions` in the catalog):
+/// `allowed_by_role` judges a role from these groups, and the plan collects them for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RolePermissions {
+    pub role_type: String,
+    /// The role's group whose fields list the ARNs of its policies.
+    pub role_group: String,
+    /// Fields of that group holding policy ARNs (attached managed policies, inline policies).
+    pub policy_arn_fields: Vec<String>,
+    pub policy_type: String,
+    /// The policy's group, and its field holding the normalized statements.
+    pub policy_group: String,
+    pub statements_field: String,
 }
 
 /// Where a rule path leads, relative to some shape.
@@ -151,12 +167,16 @@ impl Catalog {
         let shapes = entries.get("shapes").cloned().unwrap_or(Value::Null);
         let mut types = BTreeMap::new();
         for (name, spec) in &entries {
-            if name == "shapes" {
+            if name == "shapes" || name == "role_permissions" {
                 continue;
             }
             types.insert(name.clone(), parse_type(name, spec, &shapes)?);
         }
-        Ok(Catalog { types })
+        let role_permissions = parse_role_permissions(entries.get("role_permissions"), &types)?;
+        Ok(Catalog {
+            types,
+            role_permissions: Arc::new(role_permissions),
+        })
     }
 }
 
@@ -383,6 +403,51 @@ fn parse_type(name: &str, spec: &Value, shapes: &Value) -> Result<ResourceType, 
     })
 }
 
+fn parse_role_permissions(
+    spec: Option<&Value>,
+    types: &BTreeMap<String, ResourceType>,
+) -> Result<RolePermissions, String> {
+    let spec = spec.ok_or("catalog has no `role_permissions`")?;
+    let part = |key: &str| spec.get(key).ok_or(format!("role_permissions: no `{key}`"));
+    let (role, policy) = (part("role")?, part("policy")?);
+    let permissions = RolePermissions {
+        role_type: text(role.get("type")),
+        role_group: text(role.get("group")),
+        policy_arn_fields: strings(role.get("policy_arns")),
+        policy_type: text(policy.get("type")),
+        policy_group: text(policy.get("group")),
+        statements_field: text(policy.get("statements")),
+    };
+    // Each named field must be a list inside the named group of a known type, or the evaluator
+    // would look in the wrong place and find nothing.
+    let is_list_in_group = |type_name: &str, group: &str, field: &str| {
+        let ty = types
+            .get(type_name)
+            .ok_or(format!("role_permissions: unknown type `{type_name}`"))?;
+        let path = format!("{group}.{field}");
+        let resolved = resolve(&ty.root, &path)
+            .map_err(|e| format!("role_permissions: {type_name}: {}", e.message))?;
+        if resolved.group != Some(group) || resolved.field.ty != FieldType::Array {
+            return Err(format!(
+                "role_permissions: `{path}` of {type_name} is not a list in group `{group}`"
+            ));
+        }
+        Ok(())
+    };
+    if permissions.policy_arn_fields.is_empty() {
+        return Err("role_permissions.role: no `policy_arns`".into());
+    }
+    for field in &permissions.policy_arn_fields {
+        is_list_in_group(&permissions.role_type, &permissions.role_group, field)?;
+    }
+    is_list_in_group(
+        &permissions.policy_type,
+        &permissions.policy_group,
+        &permissions.statements_field,
+    )?;
+    Ok(permissions)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -412,6 +477,16 @@ mod tests {
                 .unwrap_or_else(|| panic!("{name} missing"));
             assert!(!ty.list_actions.is_empty(), "{name} has no list actions");
         }
+    }
+
+    #[test]
+    fn role_permissions_must_name_lists_the_catalog_has() {
+        let permissions = &Catalog::builtin().role_permissions;
+        assert_eq!(permissions.role_type, "aws.iam.role");
+        assert_eq!(permissions.policy_type, "aws.iam.policy");
+        let broken = CATALOG_YAML.replace("group: policies,", "group: trust,");
+        let err = Catalog::parse(&broken).unwrap_err();
+        assert!(err.contains("role_permissions"), "{err}");
     }
 
     #[test]

@@ -9,6 +9,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::describe::{describe, show};
 use super::{Context, DocView};
+use crate::catalog::RolePermissions;
 use crate::inventory::TOP_LEVEL_FIELDS;
 use crate::rules::{Clause, Cmp, Op, Operand};
 
@@ -422,9 +423,11 @@ impl<'r, 'd> Run<'r, 'd> {
                     format!("{path} lacks {}", missing.join(", "))
                 })
             }
-            Op::AllowedByRole { role_path, action } => {
-                self.allowed_by_role(observed, path, role_path, action)
-            }
+            Op::AllowedByRole {
+                role_path,
+                action,
+                permissions,
+            } => self.allowed_by_role(observed, path, role_path, action, permissions),
             Op::Deprecation {
                 schedule,
                 warn_days,
@@ -467,6 +470,7 @@ impl<'r, 'd> Run<'r, 'd> {
         path: &str,
         role_path: &str,
         action: &str,
+        permissions: &RolePermissions,
     ) -> Outcome {
         let resources: Vec<&str> = match observed {
             Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
@@ -497,20 +501,28 @@ impl<'r, 'd> Run<'r, 'd> {
                 .get(ty)
                 .and_then(|docs| docs.iter().find(|d| d.doc.arn == arn))
         };
-        let Some(role) = find("aws.iam.role", &role_arn) else {
+        let RolePermissions {
+            role_type,
+            role_group,
+            policy_arn_fields,
+            policy_type,
+            policy_group,
+            statements_field,
+        } = permissions;
+        let Some(role) = find(role_type, &role_arn) else {
             return Outcome::Fail(vec![format!(
-                "role {role_arn} matches no collected aws.iam.role"
+                "role {role_arn} matches no collected {role_type}"
             )]);
         };
-        if let Some(reason) = role.doc.errors.get("policies") {
+        if let Some(reason) = role.doc.errors.get(role_group) {
             return Outcome::Error(vec![format!(
                 "the policies of {role_arn} could not be collected: {reason}"
             )]);
         }
-        let arns: Vec<&str> = ["attached_policy_arns", "inline_policy_arns"]
+        let arns: Vec<&str> = policy_arn_fields
             .iter()
             .flat_map(|k| {
-                role.root["policies"][*k]
+                role.root[role_group][k]
                     .as_array()
                     .map(Vec::as_slice)
                     .unwrap_or_default()
@@ -520,14 +532,16 @@ impl<'r, 'd> Run<'r, 'd> {
         let mut statements = Vec::new();
         let mut unknown = Vec::new();
         for arn in arns {
-            match find("aws.iam.policy", arn) {
-                Some(policy) if !policy.doc.errors.contains_key("policy") => statements.extend(
-                    policy.root["policy"]["statements"]
-                        .as_array()
-                        .cloned()
-                        .unwrap_or_default(),
-                ),
-                Some(policy) => unknown.push(format!("{arn} ({})", policy.doc.errors["policy"])),
+            match find(policy_type, arn) {
+                Some(policy) => match policy.doc.errors.get(policy_group) {
+                    None => statements.extend(
+                        policy.root[policy_group][statements_field]
+                            .as_array()
+                            .cloned()
+                            .unwrap_or_default(),
+                    ),
+                    Some(reason) => unknown.push(format!("{arn} ({reason})")),
+                },
                 None => unknown.push(format!("{arn} (not collected)")),
             }
         }

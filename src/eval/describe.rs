@@ -104,7 +104,9 @@ fn describe_op(op: &Op, params: &Params) -> String {
             }
         }
         Op::HasKeys(keys) => format!("has keys {}", v(keys)),
-        Op::AllowedByRole { role_path, action } => {
+        Op::AllowedByRole {
+            role_path, action, ..
+        } => {
             format!("is allowed {action} by the role at {role_path}")
         }
         Op::Deprecation {

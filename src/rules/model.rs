@@ -136,10 +136,11 @@ pub enum Op {
     },
     /// The IAM role named at `role_path` (read at the document root) allows `action` on the
     /// value (or each value of a list), judged from the role's collected customer-managed and
-    /// inline policies.
+    /// inline policies, found where the catalog says a role's permissions live.
     AllowedByRole {
         role_path: String,
         action: String,
+        permissions: std::sync::Arc<crate::catalog::RolePermissions>,
     },
     /// A map (tags) has every key of the list.
     HasKeys(Operand),

@@ -281,6 +281,7 @@ impl Ctx<'_> {
                 Some(Op::AllowedByRole {
                     role_path: role.to_string(),
                     action: action.to_string(),
+                    permissions: self.catalog.role_permissions.clone(),
                 })
             }
             "deprecation" => {
