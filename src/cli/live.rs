@@ -270,9 +270,7 @@ pub struct SummarizeArgs {
 
 /// Runs `posture summarize`.
 pub fn summarize(args: SummarizeArgs, configured_model: Option<String>) -> anyhow::Result<u8> {
-    use aws_sdk_bedrockruntime::types::{
-        ContentBlock, ConversationRole, InferenceConfiguration, Message, SystemContentBlock,
-    };
+    use crate::summarize::bedrock;
     let model = args.bedrock_model.clone().or(configured_model).context(
         "no Bedrock model configured: pass --bedrock-model ID (or set bedrock_model in posture.toml)",
     )?;
@@ -295,41 +293,22 @@ pub fn summarize(args: SummarizeArgs, configured_model: Option<String>) -> anyho
             loader = loader.endpoint_url(url);
         }
         let config = loader.load().await;
-        anyhow::ensure!(config.region().is_some(), "no AWS region for Bedrock: pass --region");
-        let client = aws_sdk_bedrockruntime::Client::new(&config);
-        let message = Message::builder()
-            .role(ConversationRole::User)
-            .content(ContentBlock::Text(prompt))
-            .build()
-            .context("cannot build the Bedrock message")?;
-        let answer = client
-            .converse()
-            .model_id(&model)
-            .system(SystemContentBlock::Text(crate::summarize::SYSTEM_PROMPT.to_string()))
-            .messages(message)
-            .inference_config(InferenceConfiguration::builder().max_tokens(args.max_tokens).build())
-            .send()
+        anyhow::ensure!(
+            config.region().is_some(),
+            "no AWS region for Bedrock: pass --region"
+        );
+        let request = bedrock::Request {
+            model: &model,
+            system: Some(crate::summarize::SYSTEM_PROMPT),
+            prompt: &prompt,
+            max_tokens: args.max_tokens,
+        };
+        bedrock::converse(&config, request)
             .await
-            .map_err(|e| {
-                let reason = crate::collect::error::reason(&e, "bedrock:InvokeModel");
-                let hint = if reason.starts_with("AccessDenied") {
-                    " (request access to the model in the Bedrock console, and allow bedrock:InvokeModel on it)"
-                } else if reason.starts_with("Throttling") || reason.starts_with("ServiceQuotaExceeded") {
-                    " (the model is throttled after 3 attempts; try again later or raise the quota)"
-                } else if reason.starts_with("ValidationException") || reason.starts_with("ResourceNotFound") {
-                    " (check the model id and that the model is offered in this region)"
-                } else {
-                    ""
-                };
-                anyhow::anyhow!("Bedrock model {model} did not answer: {reason}{hint}")
-            })?;
-        let texts: Vec<String> = answer
-            .output()
-            .and_then(|o| o.as_message().ok())
-            .map(|m| m.content().iter().filter_map(|c| c.as_text().ok().cloned()).collect())
-            .unwrap_or_default();
-        anyhow::ensure!(!texts.is_empty(), "Bedrock model {model} answered without text");
-        Ok(texts.join("\n"))
+            .map_err(|e| match summarize_hint(&e) {
+                Some(hint) => anyhow::anyhow!("{e}{hint}"),
+                None => anyhow::Error::new(e),
+            })
     })?;
     let text = format!("{}\n", text.trim_end());
     match &args.output {
@@ -341,4 +320,22 @@ pub fn summarize(args: SummarizeArgs, configured_model: Option<String>) -> anyho
         }
     }
     Ok(0)
+}
+
+/// What the user can do about a model that did not answer.
+fn summarize_hint(error: &crate::summarize::bedrock::ConverseError) -> Option<&'static str> {
+    use crate::summarize::bedrock::ConverseError;
+    match error {
+        ConverseError::AccessDenied { .. } => Some(
+            " (request access to the model in the Bedrock console, and allow bedrock:InvokeModel on it)",
+        ),
+        // `summarize` configures the client with 3 attempts.
+        ConverseError::Throttled { .. } => {
+            Some(" (the model is throttled after 3 attempts; try again later or raise the quota)")
+        }
+        ConverseError::ModelUnavailable { .. } => {
+            Some(" (check the model id and that the model is offered in this region)")
+        }
+        _ => None,
+    }
 }

@@ -1,6 +1,8 @@
 //! What `posture summarize` sends to a language model: an aggregate of the report. By default
 //! only rule ids, titles, severities, counts and framework controls leave the machine; resource
-//! names and ARNs only when the caller asks for them.
+//! names and ARNs only when the caller asks for them. `bedrock` sends it.
+
+pub mod bedrock;
 
 use std::fmt::Write;
 
