@@ -21,7 +21,7 @@
 //! the direct figure measures posture plus the emulator, and fewer requests is what wins there.
 //! The delayed run is where posture's concurrency shows.
 
-#[path = "../tests/support/mod.rs"]
+#[path = "../tests/it/support/mod.rs"]
 mod support;
 
 use std::process::Stdio;

@@ -202,10 +202,7 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
 fn load_inventory(path: &std::path::Path) -> anyhow::Result<(Inventory, Source)> {
     let bytes =
         std::fs::read(path).with_context(|| format!("cannot read inventory {}", path.display()))?;
-    let text = String::from_utf8(bytes.clone())
-        .with_context(|| format!("inventory {} is not UTF-8", path.display()))?;
-    let inventory = Inventory::from_json(&text)
-        .with_context(|| format!("invalid inventory {}", path.display()))?;
+    let inventory = Inventory::from_bytes(path, &bytes)?;
     check_inventory_types(&inventory)?;
     let source = Source {
         kind: "inventory".into(),

@@ -130,7 +130,7 @@ pub fn collect(options: &CollectOptions, plan: &Plan, quiet: bool) -> anyhow::Re
     if let Some(bar) = progress.0 {
         bar.finish_and_clear();
     }
-    inventory
+    Ok(inventory?)
 }
 
 #[derive(Args, Debug)]

@@ -1,12 +1,12 @@
 //! The account itself: who the scan runs as (STS) and which regions it covers.
 
-use anyhow::Context;
 use aws_sdk_account::types::RegionOptStatus;
 use aws_types::SdkConfig;
 use serde_json::json;
 
-use super::{CollectOptions, RegionSelection, error};
-use crate::inventory::ResourceDoc;
+use super::error::{self, TargetError};
+use super::{CollectOptions, RegionSelection};
+use crate::inventory::{CollectionError, ResourceDoc};
 use crate::plan::Plan;
 
 pub(crate) const TYPE: &str = "aws.account";
@@ -29,17 +29,25 @@ impl Identity {
     }
 }
 
-pub(crate) async fn identify(config: &SdkConfig) -> Result<Identity, String> {
+pub(crate) async fn identify(config: &SdkConfig, target: &str) -> Result<Identity, TargetError> {
+    const ACTION: &str = "sts:GetCallerIdentity";
     let sts = aws_sdk_sts::Client::new(config);
+    let identify_error = |error| TargetError::Identify {
+        target: target.to_string(),
+        error,
+    };
     let out = sts
         .get_caller_identity()
         .send()
         .await
-        .map_err(|e| error::reason(&e, "sts:GetCallerIdentity"))?;
-    let account = out
-        .account()
-        .filter(|a| !a.is_empty())
-        .ok_or("STS returned no account id")?;
+        .map_err(|e| identify_error(error::failure(&e, ACTION)))?;
+    let account = out.account().filter(|a| !a.is_empty()).ok_or_else(|| {
+        identify_error(CollectionError::new(
+            ACTION,
+            "EmptyResponse",
+            "STS returned no account id",
+        ))
+    })?;
     Ok(Identity {
         account: account.to_string(),
         caller_arn: out.arn().unwrap_or_default().to_string(),
@@ -51,12 +59,13 @@ pub(crate) async fn identify(config: &SdkConfig) -> Result<Identity, String> {
 pub(crate) async fn regions(
     options: &CollectOptions,
     base: &SdkConfig,
-) -> anyhow::Result<Vec<String>> {
+    target: &str,
+) -> Result<Vec<String>, TargetError> {
     let home = base.region().map(|r| r.as_ref().to_string());
     match &options.regions {
-        RegionSelection::Default => home
-            .map(|r| vec![r])
-            .context("no AWS region configured; set AWS_REGION or pass --regions"),
+        RegionSelection::Default => home.map(|r| vec![r]).ok_or_else(|| TargetError::NoRegion {
+            target: target.to_string(),
+        }),
         RegionSelection::List(list) => {
             let mut regions: Vec<String> = Vec::new();
             for region in list {
@@ -64,7 +73,9 @@ pub(crate) async fn regions(
                     regions.push(region.clone());
                 }
             }
-            anyhow::ensure!(!regions.is_empty(), "the region list is empty");
+            if regions.is_empty() {
+                return Err(TargetError::EmptyRegionList);
+            }
             Ok(regions)
         }
         RegionSelection::All => {
@@ -77,11 +88,8 @@ pub(crate) async fn regions(
                 .send();
             let mut regions = Vec::new();
             while let Some(page) = pages.next().await {
-                let page = page.map_err(|e| {
-                    anyhow::anyhow!(
-                        "cannot list the account's enabled regions ({}); pass the regions to scan with --regions",
-                        error::reason(&e, "account:ListRegions")
-                    )
+                let page = page.map_err(|e| TargetError::ListRegions {
+                    error: error::failure(&e, "account:ListRegions"),
                 })?;
                 regions.extend(
                     page.regions()
@@ -91,10 +99,9 @@ pub(crate) async fn regions(
                 );
             }
             regions.sort();
-            anyhow::ensure!(
-                !regions.is_empty(),
-                "account:ListRegions returned no enabled region; pass --regions"
-            );
+            if regions.is_empty() {
+                return Err(TargetError::NoEnabledRegion);
+            }
             // Keep the configured region first so global services are read where the user expects.
             if let Some(home) = home.filter(|h| regions.contains(h)) {
                 regions.retain(|r| r != &home);
@@ -111,7 +118,7 @@ pub(crate) async fn regions(
 /// itself fails with the reason.
 pub(crate) fn unreachable_document(
     target: &super::config::TargetSource,
-    reason: &str,
+    error: &CollectionError,
     plan: &Plan,
 ) -> ResourceDoc {
     let account = match target {
@@ -131,11 +138,11 @@ pub(crate) fn unreachable_document(
     for (resource_type, groups) in &plan.groups {
         if resource_type == TYPE {
             for group in groups {
-                doc.fail(group, reason.to_string());
+                doc.fail(group, error.clone());
             }
         } else {
             doc.errors
-                .insert(format!("{resource_type}@all regions"), reason.to_string());
+                .insert(format!("{resource_type}@all regions"), error.clone());
         }
     }
     doc

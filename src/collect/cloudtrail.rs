@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::util::{object, opt_str, tag_map};
-use super::{Scope, Service, error};
+use super::{Scope, Service};
 use crate::inventory::ResourceDoc;
 
 const TYPE: &str = "aws.cloudtrail.trail";
@@ -15,16 +15,14 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
     }
     let client = aws_sdk_cloudtrail::Client::new(&scope.config);
     // DescribeTrails is not paginated: one call returns every trail.
+    let request = client.describe_trails().include_shadow_trails(false).send();
     let trails = match scope
-        .call(
-            Service::CloudTrail,
-            client.describe_trails().include_shadow_trails(false).send(),
-        )
+        .read(Service::CloudTrail, "cloudtrail:DescribeTrails", request)
         .await
     {
         Ok(out) => out.trail_list().to_vec(),
         Err(e) => {
-            scope.listing_failed(TYPE, error::reason(&e, "cloudtrail:DescribeTrails"));
+            scope.listing_failed(TYPE, e);
             return Vec::new();
         }
     };
@@ -67,42 +65,28 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
                 );
             }
             if scope.wants(TYPE, "status") {
-                match scope
-                    .call(
-                        Service::CloudTrail,
-                        client.get_trail_status().name(&arn).send(),
-                    )
-                    .await
-                {
-                    Ok(out) => doc.set(
-                        "status",
-                        json!({ "is_logging": out.is_logging().unwrap_or(false) }),
-                    ),
-                    Err(e) => doc.fail("status", error::reason(&e, "cloudtrail:GetTrailStatus")),
-                }
+                let request = client.get_trail_status().name(&arn).send();
+                let status = scope
+                    .read(Service::CloudTrail, "cloudtrail:GetTrailStatus", request)
+                    .await;
+                doc.record(
+                    "status",
+                    status.map(|out| json!({ "is_logging": out.is_logging().unwrap_or(false) })),
+                );
             }
-            if scope.wants(TYPE, "tags") {
-                let pages = client
-                    .list_tags()
-                    .resource_id_list(&arn)
-                    .into_paginator()
-                    .send();
-                match scope
-                    .pages(Service::CloudTrail, "cloudtrail:ListTags", pages)
-                    .await
-                {
-                    Ok(pages) => {
-                        doc.tags = tag_map(
-                            pages
-                                .iter()
-                                .flat_map(|p| p.resource_tag_list())
-                                .flat_map(|list| list.tags_list())
-                                .map(|t| (t.key(), t.value().unwrap_or(""))),
-                        )
-                    }
-                    Err(reason) => doc.fail("tags", reason),
-                }
-            }
+            let pages = client.list_tags().resource_id_list(&arn).into_paginator();
+            scope
+                .fill_tags(TYPE, None, &mut doc, || async move {
+                    let pages = scope
+                        .pages(Service::CloudTrail, "cloudtrail:ListTags", pages.send())
+                        .await?;
+                    let tags = pages
+                        .iter()
+                        .flat_map(|p| p.resource_tag_list())
+                        .flat_map(|list| list.tags_list());
+                    Ok(tag_map(tags.map(|t| (t.key(), t.value().unwrap_or("")))))
+                })
+                .await;
             doc
         })
         .await

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use anyhow::Context;
+use super::error::TargetError;
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::sts::AssumeRoleProvider;
@@ -80,18 +80,15 @@ fn loader(options: &CollectOptions) -> aws_config::ConfigLoader {
 pub(crate) async fn base_config(
     options: &CollectOptions,
     target: &TargetSource,
-) -> anyhow::Result<SdkConfig> {
+) -> Result<SdkConfig, TargetError> {
     let mut loader = loader(options);
     if let TargetSource::Profile(profile) = target {
         loader = loader.profile_name(profile);
     }
     let mut config = loader.load().await;
     if config.region().is_none() {
-        let region = fallback_region(options).with_context(|| {
-            format!(
-                "no AWS region configured for {}; set AWS_REGION or pass --regions",
-                target.label()
-            )
+        let region = fallback_region(options).ok_or_else(|| TargetError::NoRegion {
+            target: target.label(),
         })?;
         config = config.to_builder().region(Region::new(region)).build();
     }

@@ -3,15 +3,12 @@
 use serde_json::json;
 
 use super::util::{object, opt_i64, opt_str, tag_map};
-use super::{Scope, Service, error, tagging};
+use super::{Scope, Service, tagging};
 use crate::inventory::ResourceDoc;
 
 const TYPE: &str = "aws.dynamodb.table";
 
 pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
-    if !scope.wants_type(TYPE) {
-        return Vec::new();
-    }
     let client = aws_sdk_dynamodb::Client::new(&scope.config);
     let pages = client.list_tables().into_paginator().send();
     let Some(pages) = scope
@@ -32,7 +29,8 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
             let arn = scope.arn("dynamodb", &format!("table/{name}"));
             let mut doc = scope.doc(TYPE, arn.clone(), &name);
             if scope.wants(TYPE, "sse") || scope.wants(TYPE, "table") {
-                match scope.call(Service::DynamoDb, client.describe_table().table_name(&name).send()).await {
+                let request = client.describe_table().table_name(&name).send();
+                match scope.read(Service::DynamoDb, "dynamodb:DescribeTable", request).await {
                     Ok(out) => {
                         let table = out.table();
                         if let Some(arn) = table.and_then(|t| t.table_arn()) {
@@ -73,46 +71,26 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
                         }
                     }
                     // Deleted since ListTables: nothing left to describe.
-                    Err(e) if error::is_code(&e, &["ResourceNotFoundException"]) => return None,
-                    Err(e) => {
-                        let reason = error::reason(&e, "dynamodb:DescribeTable");
-                        for group in ["sse", "table"] {
-                            if scope.wants(TYPE, group) {
-                                doc.fail(group, reason.clone());
-                            }
-                        }
-                    }
+                    Err(e) if e.is_code(&["ResourceNotFoundException"]) => return None,
+                    Err(e) => scope.fail_groups(&mut doc, TYPE, &["sse", "table"], &e),
                 }
             }
             // Tags before the tag-gated groups: rules selecting tables by tag decide which
             // other calls are needed.
-            if scope.wants(TYPE, "tags") {
-                if let Some(index) = tag_index {
-                    doc.tags = index.tags_of(&doc.arn);
-                } else {
-                    // ListTagsOfResource has no SDK paginator: follow NextToken by hand.
-                    let mut token: Option<String> = None;
-                    loop {
-                        let request = client.list_tags_of_resource().resource_arn(&doc.arn).set_next_token(token.clone());
-                        match scope.call(Service::DynamoDb, request.send()).await {
-                            Ok(out) => {
-                                doc.tags.extend(tag_map(out.tags().iter().map(|t| (t.key(), t.value()))));
-                                token = out.next_token().filter(|t| !t.is_empty()).map(str::to_string);
-                                if token.is_none() {
-                                    break;
-                                }
-                            }
-                            Err(e) => {
-                                doc.fail("tags", error::reason(&e, "dynamodb:ListTagsOfResource"));
-                                break;
-                            }
-                        }
-                    }
-                }
-            }
+            let arn = doc.arn.clone();
+            scope
+                .fill_tags(TYPE, tag_index, &mut doc, || async move {
+                    // ListTagsOfResource has no SDK paginator.
+                    let request = |token| client.list_tags_of_resource().resource_arn(&arn).set_next_token(token).send();
+                    let pages = scope
+                        .token_pages(Service::DynamoDb, "dynamodb:ListTagsOfResource", request, |p| p.next_token())
+                        .await?;
+                    Ok(tag_map(pages.iter().flat_map(|p| p.tags()).map(|t| (t.key(), t.value()))))
+                })
+                .await;
             if scope.wants_for(TYPE, "point_in_time_recovery", &doc) {
-                let out = scope.call(Service::DynamoDb, client.describe_continuous_backups().table_name(&name).send()).await;
-                match out {
+                let request = client.describe_continuous_backups().table_name(&name).send();
+                match scope.read(Service::DynamoDb, "dynamodb:DescribeContinuousBackups", request).await {
                     Ok(out) => {
                         let enabled = out
                             .continuous_backups_description()
@@ -121,11 +99,12 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
                             .is_some_and(|s| s.as_str() == "ENABLED");
                         doc.set("point_in_time_recovery", json!({ "enabled": enabled }));
                     }
-                    Err(e) => doc.fail("point_in_time_recovery", error::reason(&e, "dynamodb:DescribeContinuousBackups")),
+                    Err(e) => doc.fail("point_in_time_recovery", e),
                 }
             }
             if scope.wants_for(TYPE, "ttl", &doc) {
-                match scope.call(Service::DynamoDb, client.describe_time_to_live().table_name(&name).send()).await {
+                let request = client.describe_time_to_live().table_name(&name).send();
+                match scope.read(Service::DynamoDb, "dynamodb:DescribeTimeToLive", request).await {
                     Ok(out) => {
                         let ttl = out.time_to_live_description();
                         let enabled = ttl
@@ -139,7 +118,7 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
                             ]),
                         );
                     }
-                    Err(e) => doc.fail("ttl", error::reason(&e, "dynamodb:DescribeTimeToLive")),
+                    Err(e) => doc.fail("ttl", e),
                 }
             }
             Some(doc)

@@ -1,64 +1,54 @@
-//! Turns SDK errors into the short reasons recorded under a document's `errors`, and tells
-//! "not configured" answers (which are data) from real failures.
+//! Turns SDK errors into the `CollectionError`s recorded under a document's `errors`. Which
+//! answers mean "not configured" (data, not failure) each collector says with
+//! `CollectionError::is_code`.
 
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-/// The service error code of a failed call, when the service sent one.
-pub(crate) fn code<E, R>(err: &SdkError<E, R>) -> Option<&str>
-where
-    E: ProvideErrorMetadata,
-{
-    match err {
-        SdkError::ServiceError(service) => service.err().code(),
-        _ => None,
-    }
-}
+use crate::inventory::CollectionError;
 
-/// True when the call failed with one of `codes` (e.g. `NoSuchBucketPolicy`).
-pub(crate) fn is_code<E, R>(err: &SdkError<E, R>, codes: &[&str]) -> bool
-where
-    E: ProvideErrorMetadata,
-{
-    code(err).is_some_and(|c| codes.contains(&c))
-}
-
-/// `"<ErrorCode>: <message> (<iam action>)"`: what an auditor needs to fix the scan's permissions
-/// or to see that AWS itself failed. Transport failures get a code of their own kind.
-pub(crate) fn reason<E, R>(err: &SdkError<E, R>, action: &str) -> String
+/// The failure of one call of `action` (`service:Operation`, as IAM names it): the service's
+/// code and message when it answered, a code of posture's own for transport failures.
+pub(crate) fn failure<E>(err: &SdkError<E, HttpResponse>, action: &str) -> CollectionError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug + 'static,
 {
-    let (code, message) = match err {
+    let status = err.raw_response().map(|r| r.status().as_u16());
+    let (code, message, transient) = match err {
         SdkError::ServiceError(service) => {
             let e = service.err();
-            let code = e.code().unwrap_or("UnknownError").to_string();
             let message = e
                 .message()
                 .map(str::to_string)
                 .unwrap_or_else(|| source_text(err));
-            (code, message)
-        }
-        SdkError::TimeoutError(_) => ("Timeout".to_string(), source_text(err)),
-        SdkError::DispatchFailure(failure) => {
-            let code = if failure.is_timeout() {
-                "Timeout"
-            } else {
-                "DispatchFailure"
+            let code = match (e.code(), status) {
+                (Some(code), _) => code,
+                // JSON-protocol services behind an XML-speaking authorizer (moto, some proxies)
+                // answer 403 with a body the SDK cannot parse: still a refusal.
+                (None, Some(403)) => "AccessDenied",
+                (None, _) => "UnknownError",
             };
-            (code.to_string(), source_text(err))
+            (code, message, status.is_some_and(|s| s >= 500))
         }
-        SdkError::ResponseError(_) => ("ResponseError".to_string(), source_text(err)),
-        SdkError::ConstructionFailure(_) => ("ConstructionFailure".to_string(), source_text(err)),
-        _ => ("UnknownError".to_string(), source_text(err)),
+        SdkError::TimeoutError(_) => ("Timeout", source_text(err), true),
+        SdkError::DispatchFailure(failure) if failure.is_timeout() => {
+            ("Timeout", source_text(err), true)
+        }
+        SdkError::DispatchFailure(failure) => {
+            ("DispatchFailure", source_text(err), !failure.is_user())
+        }
+        SdkError::ResponseError(_) => (
+            "ResponseError",
+            source_text(err),
+            status.is_some_and(|s| s >= 500),
+        ),
+        SdkError::ConstructionFailure(_) => ("ConstructionFailure", source_text(err), false),
+        _ => ("UnknownError", source_text(err), false),
     };
-    let message = if message.is_empty() {
-        "no message".to_string()
-    } else {
-        message
-    };
-    format!("{code}: {message} ({action})")
+    let error = CollectionError::new(action, code, message).with_status(status);
+    let retryable = transient || error.is_throttling();
+    error.retryable(retryable)
 }
 
 /// The innermost useful description of an error chain (the SDK's top-level Display is terse).
@@ -73,4 +63,41 @@ fn source_text(err: &(dyn std::error::Error + 'static)) -> String {
         current = e.source();
     }
     parts.join(": ")
+}
+
+/// Why one scan target (the default credential chain, a profile, a role) could not be scanned.
+/// The scan goes on with the other targets; this one is recorded as unreachable.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum TargetError {
+    #[error("no AWS region configured for {target}; set AWS_REGION or pass --regions")]
+    NoRegion { target: String },
+    #[error("the region list is empty")]
+    EmptyRegionList,
+    #[error("cannot identify the account of {target}: {error}")]
+    Identify {
+        target: String,
+        error: CollectionError,
+    },
+    #[error(
+        "cannot list the account's enabled regions ({error}); pass the regions to scan with --regions"
+    )]
+    ListRegions { error: CollectionError },
+    #[error("account:ListRegions returned no enabled region; pass --regions")]
+    NoEnabledRegion,
+}
+
+impl TargetError {
+    /// What every planned group and listing of the unreachable target records: the failed
+    /// call's code and action when there was one, with this error's whole text as the message.
+    pub(crate) fn as_collection_error(&self) -> CollectionError {
+        match self {
+            TargetError::Identify { error, .. } | TargetError::ListRegions { error } => {
+                CollectionError {
+                    message: self.to_string(),
+                    ..error.clone()
+                }
+            }
+            other => CollectionError::from_reason(other.to_string()),
+        }
+    }
 }

@@ -4,8 +4,8 @@
 use serde_json::{Value, json};
 
 use super::util::{object, opt_str, tag_map};
-use super::{Scope, Service, error};
-use crate::inventory::ResourceDoc;
+use super::{Scope, Service};
+use crate::inventory::{CollectionError, ResourceDoc};
 
 const BUS: &str = "aws.events.bus";
 const RULE: &str = "aws.events.rule";
@@ -15,40 +15,29 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
         return Vec::new();
     }
     let client = aws_sdk_eventbridge::Client::new(&scope.config);
-    let mut buses = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        match scope
-            .call(
-                Service::Events,
-                client
-                    .list_event_buses()
-                    .set_next_token(token.clone())
-                    .send(),
-            )
-            .await
-        {
-            Ok(out) => {
-                buses.extend(out.event_buses().iter().cloned());
-                token = out
-                    .next_token()
-                    .filter(|t| !t.is_empty())
-                    .map(str::to_string);
-                if token.is_none() {
-                    break;
+    let listed = scope
+        .token_pages(
+            Service::Events,
+            "events:ListEventBuses",
+            |token| client.list_event_buses().set_next_token(token).send(),
+            |page| page.next_token(),
+        )
+        .await;
+    let buses: Vec<_> = match listed {
+        Ok(pages) => pages
+            .iter()
+            .flat_map(|p| p.event_buses())
+            .cloned()
+            .collect(),
+        Err(e) => {
+            for t in [BUS, RULE] {
+                if scope.wants_type(t) {
+                    scope.listing_failed(t, e.clone());
                 }
             }
-            Err(e) => {
-                let reason = error::reason(&e, "events:ListEventBuses");
-                for t in [BUS, RULE] {
-                    if scope.wants_type(t) {
-                        scope.listing_failed(t, reason.clone());
-                    }
-                }
-                return Vec::new();
-            }
+            return Vec::new();
         }
-    }
+    };
     let client = &client;
     let mut docs = Vec::new();
     if scope.wants_type(BUS) {
@@ -60,9 +49,7 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
                 if scope.wants(BUS, "bus") {
                     doc.set("bus", json!({ "is_default": name == "default", "has_policy": bus.policy().is_some_and(|p| !p.is_empty()) }));
                 }
-                if scope.wants(BUS, "tags") {
-                    read_tags(scope, client, &mut doc).await;
-                }
+                read_tags(scope, client, BUS, &mut doc).await;
                 doc
             })
             .await;
@@ -71,31 +58,27 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
     if scope.wants_type(RULE) {
         for bus in &buses {
             let bus_name = bus.name().unwrap_or_default().to_string();
-            let mut rules = Vec::new();
-            let mut token: Option<String> = None;
-            loop {
-                let request = client
-                    .list_rules()
-                    .event_bus_name(&bus_name)
-                    .set_next_token(token.clone());
-                match scope.call(Service::Events, request.send()).await {
-                    Ok(out) => {
-                        rules.extend(out.rules().iter().cloned());
-                        token = out
-                            .next_token()
-                            .filter(|t| !t.is_empty())
-                            .map(str::to_string);
-                        if token.is_none() {
-                            break;
-                        }
-                    }
-                    Err(e) => {
-                        scope.listing_failed(RULE, error::reason(&e, "events:ListRules"));
-                        rules.clear();
-                        break;
-                    }
+            let listed = scope
+                .token_pages(
+                    Service::Events,
+                    "events:ListRules",
+                    |token| {
+                        client
+                            .list_rules()
+                            .event_bus_name(&bus_name)
+                            .set_next_token(token)
+                            .send()
+                    },
+                    |page| page.next_token(),
+                )
+                .await;
+            let rules: Vec<_> = match listed {
+                Ok(pages) => pages.iter().flat_map(|p| p.rules()).cloned().collect(),
+                Err(e) => {
+                    scope.listing_failed(RULE, e);
+                    Vec::new()
                 }
-            }
+            };
             let bus_name = &bus_name;
             let rule_docs = scope
                 .each(rules, |rule| async move {
@@ -121,12 +104,10 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
                     if scope.wants(RULE, "targets") {
                         match read_targets(scope, client, bus_name, &name).await {
                             Ok(items) => doc.set("targets", json!({ "items": items })),
-                            Err(reason) => doc.fail("targets", reason),
+                            Err(error) => doc.fail("targets", error),
                         }
                     }
-                    if scope.wants(RULE, "tags") {
-                        read_tags(scope, client, &mut doc).await;
-                    }
+                    read_tags(scope, client, RULE, &mut doc).await;
                     doc
                 })
                 .await;
@@ -141,21 +122,26 @@ async fn read_targets(
     client: &aws_sdk_eventbridge::Client,
     bus_name: &str,
     rule: &str,
-) -> Result<Vec<Value>, String> {
-    let mut items = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let request = client
-            .list_targets_by_rule()
-            .rule(rule)
+) -> Result<Vec<Value>, CollectionError> {
+    let request = |token| {
+        let request = client.list_targets_by_rule().rule(rule);
+        request
             .event_bus_name(bus_name)
-            .set_next_token(token.clone());
-        let out = scope
-            .call(Service::Events, request.send())
-            .await
-            .map_err(|e| error::reason(&e, "events:ListTargetsByRule"))?;
-        for t in out.targets() {
-            items.push(object(vec![
+            .set_next_token(token)
+            .send()
+    };
+    let pages = scope
+        .token_pages(
+            Service::Events,
+            "events:ListTargetsByRule",
+            request,
+            |page| page.next_token(),
+        )
+        .await?;
+    let targets = pages.iter().flat_map(|p| p.targets());
+    Ok(targets
+        .map(|t| {
+            object(vec![
                 ("id", json!(t.id())),
                 ("arn", json!(t.arn())),
                 ("role_arn", opt_str(t.role_arn())),
@@ -163,30 +149,27 @@ async fn read_targets(
                     "dead_letter_arn",
                     opt_str(t.dead_letter_config().and_then(|d| d.arn())),
                 ),
-            ]));
-        }
-        token = out
-            .next_token()
-            .filter(|t| !t.is_empty())
-            .map(str::to_string);
-        if token.is_none() {
-            return Ok(items);
-        }
-    }
+            ])
+        })
+        .collect())
 }
 
-async fn read_tags(scope: &Scope<'_>, client: &aws_sdk_eventbridge::Client, doc: &mut ResourceDoc) {
-    match scope
-        .call(
-            Service::Events,
-            client
-                .list_tags_for_resource()
-                .resource_arn(&doc.arn)
-                .send(),
-        )
-        .await
-    {
-        Ok(out) => doc.tags = tag_map(out.tags().iter().map(|t| (t.key(), t.value()))),
-        Err(e) => doc.fail("tags", error::reason(&e, "events:ListTagsForResource")),
-    }
+async fn read_tags(
+    scope: &Scope<'_>,
+    client: &aws_sdk_eventbridge::Client,
+    resource_type: &str,
+    doc: &mut ResourceDoc,
+) {
+    let request = client
+        .list_tags_for_resource()
+        .resource_arn(&doc.arn)
+        .send();
+    scope
+        .fill_tags(resource_type, None, doc, || async move {
+            let out = scope
+                .read(Service::Events, "events:ListTagsForResource", request)
+                .await?;
+            Ok(tag_map(out.tags().iter().map(|t| (t.key(), t.value()))))
+        })
+        .await;
 }

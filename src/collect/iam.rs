@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use super::util::{object, opt_i64, parse_policy_document, strings, tag_map};
 use super::{Scope, Service};
-use crate::inventory::ResourceDoc;
+use crate::inventory::{CollectionError, ResourceDoc};
 
 const POLICY: &str = "aws.iam.policy";
 const ROLE: &str = "aws.iam.role";
@@ -43,10 +43,10 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
         .send();
     let pages = match scope.pages(Service::Iam, ACTION, pages).await {
         Ok(pages) => pages,
-        Err(reason) => {
+        Err(error) => {
             for (wanted, resource_type) in [(wants_roles, ROLE), (wants_policies, POLICY)] {
                 if wanted {
-                    scope.listing_failed(resource_type, reason.clone());
+                    scope.listing_failed(resource_type, error.clone());
                 }
             }
             return Vec::new();
@@ -112,9 +112,11 @@ async fn managed_policy_doc(
             .iter()
             .find(|v| v.is_default_version());
         let document = match default.and_then(|v| v.document()) {
-            Some(raw) => parse_policy_document(raw).map_err(|e| format!("{e} ({ACTION})")),
-            None => Err(format!(
-                "EmptyResponse: no default version document ({ACTION})"
+            Some(raw) => parse_policy_document(raw, ACTION),
+            None => Err(CollectionError::new(
+                ACTION,
+                "EmptyResponse",
+                "no default version document",
             )),
         };
         let head = vec![
@@ -127,24 +129,16 @@ async fn managed_policy_doc(
         set_policy_groups(scope, &mut doc, head, document);
     }
     // The one thing the authorization details leave out of a managed policy.
-    if scope.wants(POLICY, "tags") {
-        let pages = client
-            .list_policy_tags()
-            .policy_arn(&arn)
-            .into_paginator()
-            .send();
-        match scope.pages(Service::Iam, "iam:ListPolicyTags", pages).await {
-            Ok(pages) => {
-                doc.tags = tag_map(
-                    pages
-                        .iter()
-                        .flat_map(|p| p.tags())
-                        .map(|t| (t.key(), t.value())),
-                )
-            }
-            Err(reason) => doc.fail("tags", reason),
-        }
-    }
+    let pages = client.list_policy_tags().policy_arn(&arn).into_paginator();
+    scope
+        .fill_tags(POLICY, None, &mut doc, || async move {
+            let pages = scope
+                .pages(Service::Iam, "iam:ListPolicyTags", pages.send())
+                .await?;
+            let tags = pages.iter().flat_map(|p| p.tags());
+            Ok(tag_map(tags.map(|t| (t.key(), t.value()))))
+        })
+        .await;
     doc
 }
 
@@ -155,8 +149,12 @@ fn inline_policy_doc(scope: &Scope<'_>, owner_arn: &str, policy: &PolicyDetail) 
     doc.name = name.to_string();
     if scope.wants(POLICY, "policy") || scope.wants(POLICY, "analysis") {
         let document = match policy.policy_document() {
-            Some(raw) => parse_policy_document(raw).map_err(|e| format!("{e} ({ACTION})")),
-            None => Err(format!("EmptyResponse: no policy document ({ACTION})")),
+            Some(raw) => parse_policy_document(raw, ACTION),
+            None => Err(CollectionError::new(
+                ACTION,
+                "EmptyResponse",
+                "no policy document",
+            )),
         };
         let head = vec![("kind", json!("inline")), ("owner_arn", json!(owner_arn))];
         set_policy_groups(scope, &mut doc, head, document);
@@ -172,7 +170,7 @@ fn role_doc(scope: &Scope<'_>, role: &RoleDetail) -> ResourceDoc {
     if scope.wants(ROLE, "trust") {
         match role
             .assume_role_policy_document()
-            .map(parse_policy_document)
+            .map(|raw| parse_policy_document(raw, ACTION))
         {
             Some(Ok(trust)) => {
                 let (services, accounts) = trust_principals(&trust);
@@ -181,7 +179,7 @@ fn role_doc(scope: &Scope<'_>, role: &RoleDetail) -> ResourceDoc {
                     json!({ "service_principals": services, "aws_principals": accounts }),
                 );
             }
-            Some(Err(reason)) => doc.fail("trust", format!("{reason} ({ACTION})")),
+            Some(Err(error)) => doc.fail("trust", error),
             None => doc.set(
                 "trust",
                 json!({ "service_principals": [], "aws_principals": [] }),
@@ -223,7 +221,7 @@ fn set_policy_groups(
     scope: &Scope<'_>,
     doc: &mut ResourceDoc,
     head: Vec<(&str, Value)>,
-    document: Result<Value, String>,
+    document: Result<Value, CollectionError>,
 ) {
     match document {
         Ok(document) => {
@@ -237,13 +235,7 @@ fn set_policy_groups(
                 doc.set("analysis", analysis);
             }
         }
-        Err(reason) => {
-            for group in ["policy", "analysis"] {
-                if scope.wants(POLICY, group) {
-                    doc.fail(group, reason.clone());
-                }
-            }
-        }
+        Err(error) => scope.fail_groups(doc, POLICY, &["policy", "analysis"], &error),
     }
 }
 

@@ -1,17 +1,16 @@
 //! Kinesis data streams of one region.
 
+use aws_sdk_kinesis::operation::list_tags_for_stream::ListTagsForStreamOutput;
 use serde_json::json;
 
 use super::util::{object, opt_str, tag_map};
-use super::{Scope, Service, error};
-use crate::inventory::ResourceDoc;
+use super::{Scope, Service};
+use crate::inventory::{CollectionError, ResourceDoc};
 
 const TYPE: &str = "aws.kinesis.stream";
+const DESCRIBE: &str = "kinesis:DescribeStreamSummary";
 
 pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
-    if !scope.wants_type(TYPE) {
-        return Vec::new();
-    }
     let client = aws_sdk_kinesis::Client::new(&scope.config);
     let pages = client.list_streams().into_paginator().send();
     let Some(pages) = scope
@@ -39,7 +38,8 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
             let arn = arn.unwrap_or_else(|| scope.arn("kinesis", &format!("stream/{name}")));
             let mut doc = scope.doc(TYPE, arn, &name);
             if scope.wants(TYPE, "encryption") || scope.wants(TYPE, "retention") {
-                match scope.call(Service::Kinesis, client.describe_stream_summary().stream_name(&name).send()).await {
+                let request = client.describe_stream_summary().stream_name(&name).send();
+                match scope.read(Service::Kinesis, DESCRIBE, request).await {
                     Ok(out) => {
                         let summary = out.stream_description_summary();
                         if scope.wants(TYPE, "encryption") {
@@ -48,7 +48,11 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
                                 object(vec![
                                     (
                                         "type",
-                                        json!(summary.and_then(|s| s.encryption_type()).map_or("NONE", |t| t.as_str())),
+                                        json!(
+                                            summary
+                                                .and_then(|s| s.encryption_type())
+                                                .map_or("NONE", |t| t.as_str())
+                                        ),
                                     ),
                                     ("kms_key_id", opt_str(summary.and_then(|s| s.key_id()))),
                                 ]),
@@ -56,42 +60,56 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
                         }
                         if scope.wants(TYPE, "retention") {
                             match summary {
-                                Some(s) => doc.set("retention", json!({ "hours": s.retention_period_hours() })),
-                                None => doc.fail("retention", "EmptyResponse: no stream summary (kinesis:DescribeStreamSummary)"),
+                                Some(s) => doc.set(
+                                    "retention",
+                                    json!({ "hours": s.retention_period_hours() }),
+                                ),
+                                None => doc.fail(
+                                    "retention",
+                                    CollectionError::new(
+                                        DESCRIBE,
+                                        "EmptyResponse",
+                                        "no stream summary",
+                                    ),
+                                ),
                             }
                         }
                     }
-                    Err(e) => {
-                        let reason = error::reason(&e, "kinesis:DescribeStreamSummary");
-                        for group in ["encryption", "retention"] {
-                            if scope.wants(TYPE, group) {
-                                doc.fail(group, reason.clone());
-                            }
-                        }
-                    }
+                    Err(e) => scope.fail_groups(&mut doc, TYPE, &["encryption", "retention"], &e),
                 }
             }
-            if scope.wants(TYPE, "tags") {
-                // ListTagsForStream has no SDK paginator: follow ExclusiveStartTagKey by hand.
-                let mut start: Option<String> = None;
-                loop {
-                    let request = client.list_tags_for_stream().stream_name(&name).set_exclusive_start_tag_key(start.clone());
-                    match scope.call(Service::Kinesis, request.send()).await {
-                        Ok(out) => {
-                            doc.tags.extend(tag_map(out.tags().iter().map(|t| (t.key(), t.value().unwrap_or("")))));
-                            start = out.tags().last().map(|t| t.key().to_string());
-                            if !out.has_more_tags() || start.is_none() {
-                                break;
-                            }
-                        }
-                        Err(e) => {
-                            doc.fail("tags", error::reason(&e, "kinesis:ListTagsForStream"));
-                            break;
-                        }
-                    }
-                }
-            }
+            let stream = name.clone();
+            scope
+                .fill_tags(TYPE, None, &mut doc, || async move {
+                    // ListTagsForStream has no SDK paginator: the last key starts the next page.
+                    let request = |start| {
+                        client
+                            .list_tags_for_stream()
+                            .stream_name(&stream)
+                            .set_exclusive_start_tag_key(start)
+                            .send()
+                    };
+                    let pages = scope
+                        .token_pages(
+                            Service::Kinesis,
+                            "kinesis:ListTagsForStream",
+                            request,
+                            next_start_key,
+                        )
+                        .await?;
+                    let tags = pages.iter().flat_map(|p| p.tags());
+                    Ok(tag_map(tags.map(|t| (t.key(), t.value().unwrap_or("")))))
+                })
+                .await;
             doc
         })
         .await
+}
+
+/// The tag key the next page of ListTagsForStream starts after, when there are more tags.
+fn next_start_key(out: &ListTagsForStreamOutput) -> Option<&str> {
+    out.tags()
+        .last()
+        .filter(|_| out.has_more_tags())
+        .map(|t| t.key())
 }

@@ -6,15 +6,12 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use super::util::{object, opt_i64, opt_str, rfc3339, strings, tag_map};
-use super::{Scope, Service, error, tagging};
-use crate::inventory::ResourceDoc;
+use super::{Scope, Service, tagging};
+use crate::inventory::{CollectionError, ResourceDoc};
 
 const TYPE: &str = "aws.kms.key";
 
 pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
-    if !scope.wants_type(TYPE) {
-        return Vec::new();
-    }
     let client = aws_sdk_kms::Client::new(&scope.config);
     let pages = client.list_keys().into_paginator().send();
     let Some(pages) = scope
@@ -30,7 +27,7 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
         .collect();
 
     // key id -> alias names; Err when the listing failed (then every key's group fails).
-    let aliases: Option<Result<BTreeMap<String, Vec<String>>, String>> = if scope
+    let aliases: Option<Result<BTreeMap<String, Vec<String>>, CollectionError>> = if scope
         .wants(TYPE, "aliases")
     {
         let pages = client.list_aliases().into_paginator().send();
@@ -65,10 +62,8 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
             let arn = key_arn.unwrap_or_else(|| scope.arn("kms", &format!("key/{key_id}")));
             let mut doc = scope.doc(TYPE, arn, &key_id);
             if scope.wants(TYPE, "metadata") {
-                match scope
-                    .call(Service::Kms, client.describe_key().key_id(&key_id).send())
-                    .await
-                {
+                let request = client.describe_key().key_id(&key_id).send();
+                match scope.read(Service::Kms, "kms:DescribeKey", request).await {
                     Ok(out) => match out.key_metadata() {
                         Some(m) => doc.set(
                             "metadata",
@@ -87,18 +82,20 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
                         ),
                         None => doc.fail(
                             "metadata",
-                            "EmptyResponse: DescribeKey returned no metadata (kms:DescribeKey)",
+                            CollectionError::new(
+                                "kms:DescribeKey",
+                                "EmptyResponse",
+                                "DescribeKey returned no metadata",
+                            ),
                         ),
                     },
-                    Err(e) => doc.fail("metadata", error::reason(&e, "kms:DescribeKey")),
+                    Err(e) => doc.fail("metadata", e),
                 }
             }
             if scope.wants(TYPE, "rotation") {
+                let request = client.get_key_rotation_status().key_id(&key_id).send();
                 match scope
-                    .call(
-                        Service::Kms,
-                        client.get_key_rotation_status().key_id(&key_id).send(),
-                    )
+                    .read(Service::Kms, "kms:GetKeyRotationStatus", request)
                     .await
                 {
                     Ok(out) => doc.set(
@@ -112,10 +109,10 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
                         ]),
                     ),
                     // Asymmetric, HMAC and imported keys cannot rotate automatically: not enabled.
-                    Err(e) if error::is_code(&e, &["UnsupportedOperationException"]) => {
+                    Err(e) if e.is_code(&["UnsupportedOperationException"]) => {
                         doc.set("rotation", json!({ "enabled": false }));
                     }
-                    Err(e) => doc.fail("rotation", error::reason(&e, "kms:GetKeyRotationStatus")),
+                    Err(e) => doc.fail("rotation", e),
                 }
             }
             match aliases {
@@ -126,32 +123,19 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
                         json!({ "names": strings(names.iter().map(String::as_str)) }),
                     );
                 }
-                Some(Err(reason)) => doc.fail("aliases", reason.clone()),
+                Some(Err(error)) => doc.fail("aliases", error.clone()),
                 None => {}
             }
-            if let Some(index) = tag_index {
-                doc.tags = index.tags_of(&doc.arn);
-            } else if scope.wants(TYPE, "tags") {
-                let pages = client
-                    .list_resource_tags()
-                    .key_id(&key_id)
-                    .into_paginator()
-                    .send();
-                match scope
-                    .pages(Service::Kms, "kms:ListResourceTags", pages)
-                    .await
-                {
-                    Ok(pages) => {
-                        doc.tags = tag_map(
-                            pages
-                                .iter()
-                                .flat_map(|p| p.tags())
-                                .map(|t| (t.tag_key(), t.tag_value())),
-                        )
-                    }
-                    Err(reason) => doc.fail("tags", reason),
-                }
-            }
+            let pages = client.list_resource_tags().key_id(&key_id).into_paginator();
+            scope
+                .fill_tags(TYPE, tag_index, &mut doc, || async move {
+                    let pages = scope
+                        .pages(Service::Kms, "kms:ListResourceTags", pages.send())
+                        .await?;
+                    let tags = pages.iter().flat_map(|p| p.tags());
+                    Ok(tag_map(tags.map(|t| (t.tag_key(), t.tag_value()))))
+                })
+                .await;
             doc
         })
         .await

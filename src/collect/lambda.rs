@@ -2,15 +2,12 @@
 //! variable values are dropped at once and never stored.
 
 use super::util::{object, opt_str, strings, tag_map};
-use super::{Scope, Service, error, tagging};
+use super::{Scope, Service};
 use crate::inventory::ResourceDoc;
 
 const TYPE: &str = "aws.lambda.function";
 
 pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
-    if !scope.wants_type(TYPE) {
-        return Vec::new();
-    }
     let client = aws_sdk_lambda::Client::new(&scope.config);
     let Some(pages) = scope
         .listing(
@@ -73,30 +70,17 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
         }
         docs.push(doc);
     }
-    if !scope.wants(TYPE, "tags") || tagging::fill(scope, "lambda", &mut docs).await {
-        return scope.done(docs);
-    }
     let client = &client;
     scope
-        .each(docs, |mut doc| async move {
-            match scope
-                .call(
-                    Service::Lambda,
-                    client.list_tags().resource(&doc.arn).send(),
-                )
-                .await
-            {
-                Ok(out) => {
-                    doc.tags = tag_map(
-                        out.tags()
-                            .into_iter()
-                            .flatten()
-                            .map(|(k, v)| (k.as_str(), v.as_str())),
-                    );
-                }
-                Err(e) => doc.fail("tags", error::reason(&e, "lambda:ListTags")),
+        .with_tags(TYPE, "lambda", docs, |doc| {
+            let request = client.list_tags().resource(&doc.arn).send();
+            async move {
+                let out = scope
+                    .read(Service::Lambda, "lambda:ListTags", request)
+                    .await?;
+                let pairs = out.tags().into_iter().flatten();
+                Ok(tag_map(pairs.map(|(k, v)| (k.as_str(), v.as_str()))))
             }
-            doc
         })
         .await
 }

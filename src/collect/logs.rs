@@ -4,15 +4,12 @@
 use serde_json::json;
 
 use super::util::{opt_i64, tag_map};
-use super::{Scope, Service, error, tagging};
+use super::{Scope, Service};
 use crate::inventory::ResourceDoc;
 
 const TYPE: &str = "aws.logs.log_group";
 
 pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
-    if !scope.wants_type(TYPE) {
-        return Vec::new();
-    }
     let client = aws_sdk_cloudwatchlogs::Client::new(&scope.config);
     let Some(pages) = scope
         .listing(
@@ -60,33 +57,20 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
         }
         docs.push(doc);
     }
-    if !scope.wants(TYPE, "tags") || tagging::fill(scope, "logs", &mut docs).await {
-        return scope.done(docs);
-    }
     let client = &client;
     scope
-        .each(docs, |mut doc| async move {
-            match scope
-                .call(
-                    Service::Logs,
-                    client
-                        .list_tags_for_resource()
-                        .resource_arn(&doc.arn)
-                        .send(),
-                )
-                .await
-            {
-                Ok(out) => {
-                    doc.tags = tag_map(
-                        out.tags()
-                            .into_iter()
-                            .flatten()
-                            .map(|(k, v)| (k.as_str(), v.as_str())),
-                    );
-                }
-                Err(e) => doc.fail("tags", error::reason(&e, "logs:ListTagsForResource")),
+        .with_tags(TYPE, "logs", docs, |doc| {
+            let request = client
+                .list_tags_for_resource()
+                .resource_arn(&doc.arn)
+                .send();
+            async move {
+                let out = scope
+                    .read(Service::Logs, "logs:ListTagsForResource", request)
+                    .await?;
+                let pairs = out.tags().into_iter().flatten();
+                Ok(tag_map(pairs.map(|(k, v)| (k.as_str(), v.as_str()))))
             }
-            doc
         })
         .await
 }

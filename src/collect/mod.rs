@@ -19,7 +19,7 @@
 //!    records a failed listing on the account; read each resource with `scope.each`, and any
 //!    other paginated call with `scope.pages`.
 //! 3. Fetch a group only when `scope.wants(type, group)`; map "not configured" error codes to
-//!    data with `error::is_code`, and every other failure to `doc.fail(group, error::reason(..))`.
+//!    data with `CollectionError::is_code`, and every other failure to `doc.fail(group, error)`.
 //! 4. Only List/Get/Describe calls; never read secret values.
 //! 5. Register it in `collect()` (regional, or `home` for global services) and add a `Service`
 //!    with a request limit; add a moto test seeding a compliant and a non-compliant resource.
@@ -49,14 +49,27 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_smithy_async::future::pagination_stream::PaginationStream;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_types::SdkConfig;
 use futures::StreamExt;
 use tokio::sync::Semaphore;
 
-use crate::inventory::{AccountScope, Inventory, ResourceDoc};
+use crate::inventory::{AccountScope, CollectionError, Inventory, ResourceDoc};
 use crate::plan::Plan;
+
+pub use error::TargetError;
+
+/// Why a collection produced no inventory at all (every failure after an account is reached is
+/// recorded on the documents instead).
+#[derive(Debug, thiserror::Error)]
+pub enum CollectError {
+    #[error(transparent)]
+    Unreachable(TargetError),
+    #[error("no account to scan")]
+    NoTarget,
+}
 
 /// Settings of a live collection; validated flags from the CLI.
 #[derive(Debug, Clone)]
@@ -127,7 +140,7 @@ pub async fn collect(
     options: &CollectOptions,
     plan: &Plan,
     progress: &dyn Progress,
-) -> anyhow::Result<Inventory> {
+) -> Result<Inventory, CollectError> {
     let limits = Limits::new(options.concurrency.max(1));
     let listing_errors = Mutex::new(Vec::new());
     let mut accounts: Vec<AccountScope> = Vec::new();
@@ -136,22 +149,21 @@ pub async fn collect(
     let mut seen_accounts = BTreeSet::new();
 
     let targets = config::targets(options);
-    let mut unreachable: Vec<(config::TargetSource, String)> = Vec::new();
+    let mut unreachable: Vec<(config::TargetSource, TargetError)> = Vec::new();
     for target in &targets {
         // One account that cannot be reached (a role that cannot be assumed, an expired SSO
         // profile) must not stop the others: it is recorded and every rule is ERROR for it.
         let started = async {
+            let label = target.label();
             let base = config::base_config(options, target).await?;
-            let identity = account::identify(&base).await.map_err(|e| {
-                anyhow::anyhow!("cannot identify the account of {}: {e}", target.label())
-            })?;
-            let regions = account::regions(options, &base).await?;
-            anyhow::Ok((base, identity, regions))
+            let identity = account::identify(&base, &label).await?;
+            let regions = account::regions(options, &base, &label).await?;
+            Ok::<_, TargetError>((base, identity, regions))
         };
         let (base, identity, regions) = match started.await {
             Ok(started) => started,
             Err(e) => {
-                unreachable.push((target.clone(), format!("{e:#}")));
+                unreachable.push((target.clone(), e));
                 continue;
             }
         };
@@ -190,13 +202,17 @@ pub async fn collect(
 
     if accounts.is_empty() {
         // Nothing at all could be scanned: a plain error says more than a report of ERRORs.
-        if let Some((_, reason)) = unreachable.into_iter().next() {
-            anyhow::bail!(reason);
+        if let Some((_, error)) = unreachable.into_iter().next() {
+            return Err(CollectError::Unreachable(error));
         }
-        anyhow::bail!("no account to scan");
+        return Err(CollectError::NoTarget);
     }
-    for (target, reason) in &unreachable {
-        resources.push(account::unreachable_document(target, reason, plan));
+    for (target, error) in &unreachable {
+        resources.push(account::unreachable_document(
+            target,
+            &error.as_collection_error(),
+            plan,
+        ));
     }
 
     let mut jobs: Vec<Job<'_>> = Vec::new();
@@ -241,7 +257,7 @@ struct ListingError {
     account: String,
     region: String,
     resource_type: String,
-    reason: String,
+    error: CollectionError,
 }
 
 fn record_listing_errors(
@@ -271,9 +287,13 @@ fn record_listing_errors(
             }
         };
         let key = format!("{}@{}", error.resource_type, error.region);
-        resources[index].errors.insert(key, error.reason);
+        resources[index].errors.insert(key, error.error);
     }
 }
+
+/// Pages of one hand-paginated listing before it is taken for a loop (a million resources at
+/// the smallest page sizes AWS uses).
+const MAX_PAGES: usize = 100_000;
 
 type Job<'a> = Pin<Box<dyn Future<Output = Vec<ResourceDoc>> + Send + 'a>>;
 
@@ -383,43 +403,164 @@ impl Scope<'_> {
         request.await
     }
 
-    /// Every page of a paginated call, each requested under the service's limits; the first
-    /// failure as a reason naming `action`.
-    pub(crate) async fn pages<O, E, R>(
+    /// One request under the service's limits; a failure becomes a `CollectionError` naming
+    /// `action` (the IAM action, as `iam-policy` prints it).
+    pub(crate) async fn read<T, E>(
         &self,
         service: Service,
         action: &str,
-        mut pages: PaginationStream<Result<O, SdkError<E, R>>>,
-    ) -> Result<Vec<O>, String>
+        request: impl Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+    ) -> Result<T, CollectionError>
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug + 'static,
+    {
+        self.call(service, request)
+            .await
+            .map_err(|e| error::failure(&e, action))
+    }
+
+    /// Every page of a paginated call, each requested under the service's limits; the first
+    /// failure names `action`.
+    pub(crate) async fn pages<O, E>(
+        &self,
+        service: Service,
+        action: &str,
+        mut pages: PaginationStream<Result<O, SdkError<E, HttpResponse>>>,
+    ) -> Result<Vec<O>, CollectionError>
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
     {
         let mut all = Vec::new();
         while let Some(page) = self.call(service, pages.next()).await {
-            all.push(page.map_err(|e| error::reason(&e, action))?);
+            all.push(page.map_err(|e| error::failure(&e, action))?);
         }
         Ok(all)
     }
 
-    /// The pages listing `resource_type`, or `None` once a failure is recorded on the account
-    /// (then no resource of the type is known here).
-    pub(crate) async fn listing<O, E, R>(
+    /// Every page of a call the SDK has no paginator for: `request(token)` sends one page and
+    /// `next_token` reads the token of the next one (none or empty on the last page). A token
+    /// that repeats would loop forever: it is a failure, as is a listing past `MAX_PAGES`.
+    pub(crate) async fn token_pages<O, E, Fut>(
+        &self,
+        service: Service,
+        action: &str,
+        request: impl Fn(Option<String>) -> Fut,
+        next_token: impl Fn(&O) -> Option<&str>,
+    ) -> Result<Vec<O>, CollectionError>
+    where
+        Fut: Future<Output = Result<O, SdkError<E, HttpResponse>>>,
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let mut pages = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self.read(service, action, request(token.clone())).await?;
+            let next = next_token(&page)
+                .filter(|t| !t.is_empty())
+                .map(str::to_string);
+            pages.push(page);
+            match next {
+                None => return Ok(pages),
+                Some(next) if token.as_ref() == Some(&next) || pages.len() >= MAX_PAGES => {
+                    return Err(CollectionError::new(
+                        action,
+                        "InvalidPagination",
+                        format!("the listing did not end after {} pages", pages.len()),
+                    ));
+                }
+                Some(next) => token = Some(next),
+            }
+        }
+    }
+
+    /// The pages listing `resource_type`, or `None` when the plan does not read the type or the
+    /// listing failed (recorded on the account: then no resource of the type is known here).
+    pub(crate) async fn listing<O, E>(
         &self,
         resource_type: &str,
         service: Service,
         action: &str,
-        pages: PaginationStream<Result<O, SdkError<E, R>>>,
+        pages: PaginationStream<Result<O, SdkError<E, HttpResponse>>>,
     ) -> Option<Vec<O>>
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug + 'static,
     {
+        if !self.wants_type(resource_type) {
+            return None;
+        }
         match self.pages(service, action, pages).await {
             Ok(pages) => Some(pages),
-            Err(reason) => {
-                self.listing_failed(resource_type, reason);
+            Err(error) => {
+                self.listing_failed(resource_type, error);
                 None
+            }
+        }
+    }
+
+    /// Finishes documents whose listing filled every planned group but tags: tags come from one
+    /// tag:GetResources listing of `tagging_service` when it can be used, else from `read_tags`
+    /// per document (a failure recorded on that document's `tags`).
+    pub(crate) async fn with_tags<F, Fut>(
+        &self,
+        resource_type: &str,
+        tagging_service: &str,
+        mut docs: Vec<ResourceDoc>,
+        read_tags: F,
+    ) -> Vec<ResourceDoc>
+    where
+        F: Fn(&ResourceDoc) -> Fut,
+        Fut: Future<Output = Result<BTreeMap<String, String>, CollectionError>>,
+    {
+        if !self.wants(resource_type, "tags")
+            || tagging::fill(self, tagging_service, &mut docs).await
+        {
+            return self.done(docs);
+        }
+        self.each(docs, |mut doc| {
+            let tags = read_tags(&doc);
+            async move {
+                match tags.await {
+                    Ok(tags) => doc.tags = tags,
+                    Err(error) => doc.fail("tags", error),
+                }
+                doc
+            }
+        })
+        .await
+    }
+
+    /// Fills the tags of a document read with other per-resource calls: from the region's tag
+    /// index when there is one, else by `read` (when the plan reads tags at all).
+    pub(crate) async fn fill_tags<Fut>(
+        &self,
+        resource_type: &str,
+        index: Option<&tagging::TagIndex>,
+        doc: &mut ResourceDoc,
+        read: impl FnOnce() -> Fut,
+    ) where
+        Fut: Future<Output = Result<BTreeMap<String, String>, CollectionError>>,
+    {
+        if let Some(index) = index {
+            doc.tags = index.tags_of(&doc.arn);
+        } else if self.wants(resource_type, "tags") {
+            match read().await {
+                Ok(tags) => doc.tags = tags,
+                Err(error) => doc.fail("tags", error),
+            }
+        }
+    }
+
+    /// Records one failed call on every planned group of `resource_type` that it would have filled.
+    pub(crate) fn fail_groups(
+        &self,
+        doc: &mut ResourceDoc,
+        resource_type: &str,
+        groups: &[&str],
+        error: &CollectionError,
+    ) {
+        for group in groups {
+            if self.wants(resource_type, group) {
+                doc.fail(group, error.clone());
             }
         }
     }
@@ -441,12 +582,12 @@ impl Scope<'_> {
     }
 
     /// Records that a whole listing failed, so no resource of the type is known there.
-    pub(crate) fn listing_failed(&self, resource_type: &str, reason: String) {
+    pub(crate) fn listing_failed(&self, resource_type: &str, error: CollectionError) {
         let error = ListingError {
             account: self.account.clone(),
             region: self.region.clone(),
             resource_type: resource_type.to_string(),
-            reason,
+            error,
         };
         match self.listing_errors.lock() {
             Ok(mut errors) => errors.push(error),

@@ -12,8 +12,8 @@ use tokio::sync::OnceCell;
 
 use super::tagging::{self, TagIndex};
 use super::util::{object, opt_i64, opt_str, tag_map};
-use super::{Scope, Service, config, error};
-use crate::inventory::ResourceDoc;
+use super::{Scope, Service, config};
+use crate::inventory::{CollectionError, ResourceDoc};
 
 const TYPE: &str = "aws.s3.bucket";
 /// ListBuckets' largest page.
@@ -37,8 +37,8 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
     // A page size makes S3 say each bucket's region (BucketRegion), saving a request per bucket.
     let mut buckets = match list_buckets(scope, &listing, None).await {
         Ok(buckets) => buckets,
-        Err(reason) => {
-            scope.listing_failed(TYPE, reason);
+        Err(error) => {
+            scope.listing_failed(TYPE, error);
             return Vec::new();
         }
     };
@@ -62,7 +62,7 @@ async fn list_buckets(
     scope: &Scope<'_>,
     client: &Client,
     region_filter: Option<&str>,
-) -> Result<Vec<(String, Option<String>)>, String> {
+) -> Result<Vec<(String, Option<String>)>, CollectionError> {
     let pages = client
         .list_buckets()
         .max_buckets(LIST_PAGE_SIZE)
@@ -161,16 +161,14 @@ async fn read_bucket(
         Some(region) => Ok(region),
         None => {
             let out = scope
-                .call(
+                .read(
                     Service::S3,
+                    "s3:GetBucketLocation",
                     listing.get_bucket_location().bucket(&name).send(),
                 )
                 .await;
             out.map(|o| bucket_region(o.location_constraint().map(|c| c.as_str())))
-                .map_err(|e| {
-                    let gone = error::is_code(&e, &["NoSuchBucket"]);
-                    (gone, error::reason(&e, "s3:GetBucketLocation"))
-                })
+                .map_err(|e| (e.is_code(&["NoSuchBucket"]), e))
         }
     };
     let region = match region {
@@ -178,12 +176,10 @@ async fn read_bucket(
         // Deleted since ListBuckets: there is nothing left to describe.
         Err((true, _)) => return None,
         // Without its region the bucket's groups cannot be read reliably; say so on each.
-        Err((false, reason)) => {
+        Err((false, error)) => {
             let mut doc = ResourceDoc::new(TYPE, arn, &scope.account, &scope.region);
             doc.name = name;
-            for group in GROUPS.iter().filter(|g| scope.wants(TYPE, g)) {
-                doc.fail(group, reason.clone());
-            }
+            scope.fail_groups(&mut doc, TYPE, &GROUPS, &error);
             return Some(doc);
         }
     };
@@ -203,21 +199,23 @@ async fn read_bucket(
         doc.tags = index.tags_of(&doc.arn);
     } else if wants("tags") {
         let out = scope
-            .call(
+            .read(
                 Service::S3,
+                "s3:GetBucketTagging",
                 client.get_bucket_tagging().bucket(bucket).send(),
             )
             .await;
         match out {
             Ok(o) => doc.tags = tag_map(o.tag_set().iter().map(|t| (t.key(), t.value()))),
-            Err(e) if error::is_code(&e, &["NoSuchTagSet"]) => {}
-            Err(e) => doc.fail("tags", error::reason(&e, "s3:GetBucketTagging")),
+            Err(e) if e.is_code(&["NoSuchTagSet"]) => {}
+            Err(e) => doc.fail("tags", e),
         }
     }
     if scope.wants_for(TYPE, "encryption", &doc) {
         let out = scope
-            .call(
+            .read(
                 Service::S3,
+                "s3:GetEncryptionConfiguration",
                 client.get_bucket_encryption().bucket(bucket).send(),
             )
             .await;
@@ -246,22 +244,20 @@ async fn read_bucket(
                     ]),
                 );
             }
-            Err(e) if error::is_code(&e, &["ServerSideEncryptionConfigurationNotFoundError"]) => {
+            Err(e) if e.is_code(&["ServerSideEncryptionConfigurationNotFoundError"]) => {
                 doc.set(
                     "encryption",
                     json!({ "enabled": false, "bucket_key": false }),
                 );
             }
-            Err(e) => doc.fail(
-                "encryption",
-                error::reason(&e, "s3:GetEncryptionConfiguration"),
-            ),
+            Err(e) => doc.fail("encryption", e),
         }
     }
     if scope.wants_for(TYPE, "versioning", &doc) {
         let out = scope
-            .call(
+            .read(
                 Service::S3,
+                "s3:GetBucketVersioning",
                 client.get_bucket_versioning().bucket(bucket).send(),
             )
             .await;
@@ -273,13 +269,14 @@ async fn read_bucket(
                     "mfa_delete": o.mfa_delete().is_some_and(|m| m.as_str() == "Enabled"),
                 }),
             ),
-            Err(e) => doc.fail("versioning", error::reason(&e, "s3:GetBucketVersioning")),
+            Err(e) => doc.fail("versioning", e),
         }
     }
     if scope.wants_for(TYPE, "object_lock", &doc) {
         let out = scope
-            .call(
+            .read(
                 Service::S3,
+                "s3:GetBucketObjectLockConfiguration",
                 client.get_object_lock_configuration().bucket(bucket).send(),
             )
             .await;
@@ -307,19 +304,17 @@ async fn read_bucket(
                 }
                 doc.set("object_lock", value);
             }
-            Err(e) if error::is_code(&e, &["ObjectLockConfigurationNotFoundError"]) => {
+            Err(e) if e.is_code(&["ObjectLockConfigurationNotFoundError"]) => {
                 doc.set("object_lock", json!({ "enabled": false }));
             }
-            Err(e) => doc.fail(
-                "object_lock",
-                error::reason(&e, "s3:GetBucketObjectLockConfiguration"),
-            ),
+            Err(e) => doc.fail("object_lock", e),
         }
     }
     if scope.wants_for(TYPE, "lifecycle", &doc) {
         let out = scope
-            .call(
+            .read(
                 Service::S3,
+                "s3:GetLifecycleConfiguration",
                 client
                     .get_bucket_lifecycle_configuration()
                     .bucket(bucket)
@@ -331,19 +326,17 @@ async fn read_bucket(
                 "lifecycle",
                 json!({ "rules": o.rules().iter().map(lifecycle_rule).collect::<Vec<_>>() }),
             ),
-            Err(e) if error::is_code(&e, &["NoSuchLifecycleConfiguration"]) => {
+            Err(e) if e.is_code(&["NoSuchLifecycleConfiguration"]) => {
                 doc.set("lifecycle", json!({ "rules": [] }));
             }
-            Err(e) => doc.fail(
-                "lifecycle",
-                error::reason(&e, "s3:GetLifecycleConfiguration"),
-            ),
+            Err(e) => doc.fail("lifecycle", e),
         }
     }
     if scope.wants_for(TYPE, "logging", &doc) {
         let out = scope
-            .call(
+            .read(
                 Service::S3,
+                "s3:GetBucketLogging",
                 client.get_bucket_logging().bucket(bucket).send(),
             )
             .await;
@@ -359,13 +352,14 @@ async fn read_bucket(
                     ]),
                 );
             }
-            Err(e) => doc.fail("logging", error::reason(&e, "s3:GetBucketLogging")),
+            Err(e) => doc.fail("logging", e),
         }
     }
     if scope.wants_for(TYPE, "public_access_block", &doc) {
         let out = scope
-            .call(
+            .read(
                 Service::S3,
+                "s3:GetBucketPublicAccessBlock",
                 client.get_public_access_block().bucket(bucket).send(),
             )
             .await;
@@ -386,23 +380,21 @@ async fn read_bucket(
                     }),
                 );
             }
-            Err(e) if error::is_code(&e, &["NoSuchPublicAccessBlockConfiguration"]) => doc.set(
+            Err(e) if e.is_code(&["NoSuchPublicAccessBlockConfiguration"]) => doc.set(
                 "public_access_block",
                 json!({
                     "block_public_acls": false, "ignore_public_acls": false,
                     "block_public_policy": false, "restrict_public_buckets": false,
                 }),
             ),
-            Err(e) => doc.fail(
-                "public_access_block",
-                error::reason(&e, "s3:GetBucketPublicAccessBlock"),
-            ),
+            Err(e) => doc.fail("public_access_block", e),
         }
     }
     if scope.wants_for(TYPE, "policy", &doc) {
         let out = scope
-            .call(
+            .read(
                 Service::S3,
+                "s3:GetBucketPolicy",
                 client.get_bucket_policy().bucket(bucket).send(),
             )
             .await;
@@ -418,12 +410,16 @@ async fn read_bucket(
                 ),
                 Some(Err(e)) => doc.fail(
                     "policy",
-                    format!("InvalidPolicyDocument: {e} (s3:GetBucketPolicy)"),
+                    CollectionError::new(
+                        "s3:GetBucketPolicy",
+                        "InvalidPolicyDocument",
+                        e.to_string(),
+                    ),
                 ),
                 None => doc.set("policy", no_policy()),
             },
-            Err(e) if error::is_code(&e, &["NoSuchBucketPolicy"]) => doc.set("policy", no_policy()),
-            Err(e) => doc.fail("policy", error::reason(&e, "s3:GetBucketPolicy")),
+            Err(e) if e.is_code(&["NoSuchBucketPolicy"]) => doc.set("policy", no_policy()),
+            Err(e) => doc.fail("policy", e),
         }
     }
     Some(doc)

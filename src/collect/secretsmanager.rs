@@ -10,9 +10,6 @@ use crate::inventory::ResourceDoc;
 const TYPE: &str = "aws.secretsmanager.secret";
 
 pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
-    if !scope.wants_type(TYPE) {
-        return Vec::new();
-    }
     let client = aws_sdk_secretsmanager::Client::new(&scope.config);
     let Some(pages) = scope
         .listing(

@@ -4,15 +4,13 @@
 use serde_json::{Value, json};
 
 use super::util::{object, opt_str, strings, tag_map};
-use super::{Scope, Service, error, tagging};
-use crate::inventory::ResourceDoc;
+use super::{Scope, Service, tagging};
+use crate::inventory::{CollectionError, ResourceDoc};
 
 const TYPE: &str = "aws.sfn.state_machine";
+const DESCRIBE: &str = "states:DescribeStateMachine";
 
 pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
-    if !scope.wants_type(TYPE) {
-        return Vec::new();
-    }
     let client = aws_sdk_sfn::Client::new(&scope.config);
     let pages = client.list_state_machines().into_paginator().send();
     let Some(pages) = scope
@@ -35,7 +33,8 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
             let groups: Vec<&str> =
                 ["definition", "logging", "tracing"].into_iter().filter(|g| scope.wants(TYPE, g)).collect();
             if !groups.is_empty() {
-                match scope.call(Service::Sfn, client.describe_state_machine().state_machine_arn(&arn).send()).await {
+                let request = client.describe_state_machine().state_machine_arn(&arn).send();
+                match scope.read(Service::Sfn, DESCRIBE, request).await {
                     Ok(out) => {
                         for group in groups {
                             match group {
@@ -54,7 +53,7 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
                                     ),
                                     Err(e) => doc.fail(
                                         "definition",
-                                        format!("InvalidDefinition: {e} (states:DescribeStateMachine)"),
+                                        CollectionError::new(DESCRIBE, "InvalidDefinition", e.to_string()),
                                     ),
                                 },
                                 "logging" => {
@@ -82,23 +81,19 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
                         }
                     }
                     Err(e) => {
-                        let reason = error::reason(&e, "states:DescribeStateMachine");
                         for group in groups {
-                            doc.fail(group, reason.clone());
+                            doc.fail(group, e.clone());
                         }
                     }
                 }
             }
-            if let Some(index) = tag_index {
-                doc.tags = index.tags_of(&arn);
-            } else if scope.wants(TYPE, "tags") {
-                match scope.call(Service::Sfn, client.list_tags_for_resource().resource_arn(&arn).send()).await {
-                    Ok(out) => {
-                        doc.tags = tag_map(out.tags().iter().filter_map(|t| Some((t.key()?, t.value().unwrap_or("")))));
-                    }
-                    Err(e) => doc.fail("tags", error::reason(&e, "states:ListTagsForResource")),
-                }
-            }
+            let request = client.list_tags_for_resource().resource_arn(&arn).send();
+            scope
+                .fill_tags(TYPE, tag_index, &mut doc, || async move {
+                    let out = scope.read(Service::Sfn, "states:ListTagsForResource", request).await?;
+                    Ok(tag_map(out.tags().iter().filter_map(|t| Some((t.key()?, t.value().unwrap_or(""))))))
+                })
+                .await;
             doc
         })
         .await

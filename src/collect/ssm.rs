@@ -2,15 +2,12 @@
 //! (no GetParameter, with or without decryption).
 
 use super::util::{object, opt_str, rfc3339, tag_map};
-use super::{Scope, Service, error, tagging};
+use super::{Scope, Service};
 use crate::inventory::ResourceDoc;
 
 const TYPE: &str = "aws.ssm.parameter";
 
 pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
-    if !scope.wants_type(TYPE) {
-        return Vec::new();
-    }
     let client = aws_sdk_ssm::Client::new(&scope.config);
     let Some(pages) = scope
         .listing(
@@ -50,21 +47,20 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
         docs.push(doc);
     }
     // SSM's tag reads share a low per-account rate; one listing spares a request per parameter.
-    if !scope.wants(TYPE, "tags") || tagging::fill(scope, "ssm", &mut docs).await {
-        return scope.done(docs);
-    }
     let client = &client;
     scope
-        .each(docs, |mut doc| async move {
+        .with_tags(TYPE, "ssm", docs, |doc| {
             let request = client
                 .list_tags_for_resource()
                 .resource_type(aws_sdk_ssm::types::ResourceTypeForTagging::Parameter)
-                .resource_id(&doc.name);
-            match scope.call(Service::Ssm, request.send()).await {
-                Ok(out) => doc.tags = tag_map(out.tag_list().iter().map(|t| (t.key(), t.value()))),
-                Err(e) => doc.fail("tags", error::reason(&e, "ssm:ListTagsForResource")),
+                .resource_id(&doc.name)
+                .send();
+            async move {
+                let out = scope
+                    .read(Service::Ssm, "ssm:ListTagsForResource", request)
+                    .await?;
+                Ok(tag_map(out.tag_list().iter().map(|t| (t.key(), t.value()))))
             }
-            doc
         })
         .await
 }

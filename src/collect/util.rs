@@ -6,6 +6,8 @@ use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
 use serde_json::{Map, Value};
 
+use crate::inventory::CollectionError;
+
 /// RFC 3339, the inventory's one timestamp format.
 pub(crate) fn rfc3339(time: &DateTime) -> Option<String> {
     time.fmt(Format::DateTime).ok()
@@ -51,13 +53,14 @@ pub(crate) fn tag_map<'a>(
 
 /// IAM returns policy documents URL-encoded (moto only some of them). Decoding plain JSON is
 /// harmless unless it holds a literal `%xx`, so try the JSON as given when decoding breaks it.
-pub(crate) fn parse_policy_document(raw: &str) -> Result<Value, String> {
+/// `action` is the call that returned the document.
+pub(crate) fn parse_policy_document(raw: &str, action: &str) -> Result<Value, CollectionError> {
     let decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
     match serde_json::from_str(&decoded) {
         Ok(value) => Ok(value),
-        Err(decoded_err) => {
-            serde_json::from_str(raw).map_err(|_| format!("InvalidPolicyDocument: {decoded_err}"))
-        }
+        Err(decoded_err) => serde_json::from_str(raw).map_err(|_| {
+            CollectionError::new(action, "InvalidPolicyDocument", decoded_err.to_string())
+        }),
     }
 }
 
@@ -72,13 +75,20 @@ mod tests {
         let encoded = "%7B%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22s3%3A%2A%22%2C%22Resource%22%3A%22%2A%22%7D%5D%7D";
         let expected =
             json!({"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]});
-        assert_eq!(parse_policy_document(plain), Ok(expected.clone()));
-        assert_eq!(parse_policy_document(encoded), Ok(expected));
+        assert_eq!(
+            parse_policy_document(plain, "iam:GetRole"),
+            Ok(expected.clone())
+        );
+        assert_eq!(parse_policy_document(encoded, "iam:GetRole"), Ok(expected));
         // A literal %xx in plain JSON survives: decoding it first would break the document.
         let literal = r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/%7B%22"}]}"#;
-        let parsed = parse_policy_document(literal).expect("literal percent");
+        let parsed = parse_policy_document(literal, "iam:GetRole").expect("literal percent");
         assert_eq!(parsed["Statement"][0]["Resource"], "arn:aws:s3:::b/%7B%22");
-        assert!(parse_policy_document("not json").is_err());
+        let invalid = parse_policy_document("not json", "iam:GetRole").expect_err("invalid");
+        assert_eq!(
+            (invalid.code.as_str(), invalid.action.as_str()),
+            ("InvalidPolicyDocument", "iam:GetRole")
+        );
     }
 
     #[test]

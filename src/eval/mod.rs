@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 
 pub use describe::describe;
 
-use crate::inventory::{Inventory, ResourceDoc};
+use crate::inventory::{CollectionError, Inventory, ResourceDoc};
 use crate::rules::{Rule, RuleSet, Severity};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -209,7 +209,7 @@ fn dedup(reasons: Vec<String>) -> Vec<String> {
 fn listing_failures<'c>(
     ctx: &'c Context,
     resource_type: &str,
-) -> Vec<(&'c ResourceDoc, &'c str, &'c str)> {
+) -> Vec<(&'c ResourceDoc, &'c str, &'c CollectionError)> {
     let prefix = format!("{resource_type}@");
     let accounts = ctx
         .by_type
@@ -222,7 +222,7 @@ fn listing_failures<'c>(
             let prefix = prefix.clone();
             view.doc.errors.iter().filter_map(move |(key, reason)| {
                 key.strip_prefix(prefix.as_str())
-                    .map(|region| (view.doc, region, reason.as_str()))
+                    .map(|region| (view.doc, region, reason))
             })
         })
         .collect()

@@ -5,6 +5,8 @@ mod probes;
 
 use serde::{Deserialize, Serialize};
 
+use crate::inventory::CollectionError;
+
 pub use probes::{HealthOptions, SERVICES, run};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -31,9 +33,9 @@ impl HealthStatus {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sample {
     pub millis: f64,
-    /// None on success; else the error code (`AccessDenied`, `ThrottlingException`, `Timeout`,
-    /// `DispatchFailure`, ...) and message.
-    pub error: Option<(String, String)>,
+    /// None on success; else the failure, whose code (`AccessDenied`, `ThrottlingException`,
+    /// `Timeout`, `DispatchFailure`, ...) and message the table shows.
+    pub error: Option<CollectionError>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -51,21 +53,6 @@ pub struct ServiceHealth {
     pub error_code: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_message: Option<String>,
-}
-
-fn is_throttling(code: &str) -> bool {
-    matches!(
-        code,
-        "Throttling"
-            | "ThrottlingException"
-            | "ThrottledException"
-            | "TooManyRequestsException"
-            | "RequestLimitExceeded"
-            | "SlowDown"
-            | "ProvisionedThroughputExceededException"
-            | "RequestThrottled"
-            | "RequestThrottledException"
-    )
 }
 
 /// Classifies the samples of one probe. Any non-throttling failure makes the service
@@ -86,15 +73,12 @@ pub fn classify(
         n => (times[n / 2 - 1] + times[n / 2]) / 2.0,
     };
     let max = times.last().copied().unwrap_or(0.0);
-    let failures: Vec<&(String, String)> =
-        samples.iter().filter_map(|s| s.error.as_ref()).collect();
-    let hard = failures.iter().find(|(code, _)| !is_throttling(code));
-    let throttled = failures.iter().find(|(code, _)| is_throttling(code));
+    let failures: Vec<&CollectionError> = samples.iter().filter_map(|s| s.error.as_ref()).collect();
+    let hard = failures.iter().find(|e| !e.is_throttling());
+    let throttled = failures.iter().find(|e| e.is_throttling());
+    let no_samples = CollectionError::new(action, "NoSamples", "no call was made");
     let (status, error) = if samples.is_empty() {
-        (
-            HealthStatus::Unavailable,
-            Some(&("NoSamples".to_string(), "no call was made".to_string())),
-        )
+        (HealthStatus::Unavailable, Some(&no_samples))
     } else if let Some(e) = hard {
         (HealthStatus::Unavailable, Some(*e))
     } else if let Some(e) = throttled {
@@ -113,8 +97,8 @@ pub fn classify(
         failures: failures.len(),
         median_ms: (median * 10.0).round() / 10.0,
         max_ms: (max * 10.0).round() / 10.0,
-        error_code: error.map(|(c, _)| c.clone()),
-        error_message: error.map(|(_, m)| m.clone()),
+        error_code: error.map(|e| e.code.clone()),
+        error_message: error.map(|e| e.message.clone()),
     }
 }
 
@@ -176,7 +160,7 @@ mod tests {
     fn err(code: &str) -> Sample {
         Sample {
             millis: 3.0,
-            error: Some((code.to_string(), "m".to_string())),
+            error: Some(CollectionError::new("kms:ListKeys", code, "m")),
         }
     }
 

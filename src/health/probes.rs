@@ -8,12 +8,14 @@ use aws_config::SdkConfig;
 use aws_sdk_bedrockruntime::types::{
     ContentBlock, ConversationRole, InferenceConfiguration, Message,
 };
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::{Sample, ServiceHealth, classify};
 use crate::collect::config::{base_config, in_region, s3_client, targets};
 use crate::collect::{CollectOptions, RegionSelection};
+use crate::inventory::CollectionError;
 
 /// Services `posture health` knows, with the call each one is probed with.
 pub const SERVICES: &[(&str, &str)] = &[
@@ -37,32 +39,19 @@ pub struct HealthOptions {
     pub bedrock_model: Option<String>,
 }
 
-fn failure<E, R>(err: &SdkError<E, R>) -> (String, String)
+async fn time<T, E>(
+    call: impl std::future::Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+) -> Sample
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug + 'static,
-{
-    let reason = crate::collect::error::reason(err, "");
-    let (code, message) = reason
-        .split_once(": ")
-        .unwrap_or(("UnknownError", reason.as_str()));
-    (
-        code.to_string(),
-        message.trim_end_matches(" ()").to_string(),
-    )
-}
-
-async fn time<T, E, R>(call: impl std::future::Future<Output = Result<T, SdkError<E, R>>>) -> Sample
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug + 'static,
 {
     let started = Instant::now();
     let result = call.await;
     let millis = started.elapsed().as_secs_f64() * 1000.0;
     Sample {
         millis,
-        error: result.err().map(|e| failure(&e)),
+        // The table names the action already: the failure is read for its code and message.
+        error: result.err().map(|e| crate::collect::error::failure(&e, "")),
     }
 }
 
@@ -133,7 +122,11 @@ async fn probe(
             let Some(model) = model else {
                 return Sample {
                     millis: 0.0,
-                    error: Some(("NotConfigured".into(), "no --bedrock-model".into())),
+                    error: Some(CollectionError::new(
+                        "",
+                        "NotConfigured",
+                        "no --bedrock-model",
+                    )),
                 };
             };
             let message = Message::builder()
@@ -145,7 +138,11 @@ async fn probe(
                 Err(e) => {
                     return Sample {
                         millis: 0.0,
-                        error: Some(("ConstructionFailure".into(), e.to_string())),
+                        error: Some(CollectionError::new(
+                            "",
+                            "ConstructionFailure",
+                            e.to_string(),
+                        )),
                     };
                 }
             };

@@ -15,8 +15,8 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 pub use diagnostic::Diagnostic;
-pub use model::{Clause, Cmp, Op, Operand, Rule, RuleFile, RuleSet, Schedule, Severity};
 pub use frameworks::FRAMEWORKS;
+pub use model::{Clause, Cmp, Op, Operand, Rule, RuleFile, RuleSet, Schedule, Severity};
 pub use operators::{fits, json_kind};
 
 use crate::catalog::Catalog;

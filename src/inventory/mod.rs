@@ -1,0 +1,217 @@
+//! The resource document and the inventory file: what collectors produce, what the evaluator
+//! reads, and what `--save-inventory` / `--inventory` write and read. Knows nothing of rules.
+
+mod failure;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+pub use failure::{CollectionError, THROTTLING_CODES};
+
+/// Why an inventory file could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum InventoryError {
+    #[error("cannot read inventory {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("inventory {} is not UTF-8: invalid byte at offset {offset}", path.display())]
+    NotUtf8 { path: PathBuf, offset: usize },
+    #[error("invalid inventory{}: {message} at line {line} column {column}", in_file(path.as_deref()))]
+    Malformed {
+        path: Option<PathBuf>,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error(
+        "invalid inventory{}: format_version {found} is not supported (this posture reads version {supported})",
+        in_file(path.as_deref())
+    )]
+    UnsupportedVersion {
+        path: Option<PathBuf>,
+        found: u32,
+        supported: u32,
+    },
+    #[error("cannot serialize the inventory: {0}")]
+    Serialize(#[source] serde_json::Error),
+    #[error("cannot write inventory {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn in_file(path: Option<&Path>) -> String {
+    path.map(|p| format!(" {}", p.display()))
+        .unwrap_or_default()
+}
+
+/// Bumped when a change to the file format would make an older reader misread it.
+pub const INVENTORY_FORMAT_VERSION: u32 = 1;
+
+/// Top-level document fields; every other rule path is read under `attributes`.
+pub const TOP_LEVEL_FIELDS: &[&str] = &["type", "arn", "account", "region", "name", "tags"];
+
+/// One resource, normalized: units converted, "not configured" recorded as data, failures
+/// recorded per attribute group under `errors`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceDoc {
+    #[serde(rename = "type")]
+    pub resource_type: String,
+    pub arn: String,
+    #[serde(default)]
+    pub account: String,
+    #[serde(default)]
+    pub region: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    #[serde(default)]
+    pub attributes: Map<String, Value>,
+    /// Attribute group (or `tags`, or `<type>@<region>` for a failed listing on `aws.account`)
+    /// -> why it could not be collected.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub errors: BTreeMap<String, CollectionError>,
+}
+
+impl ResourceDoc {
+    pub fn new(resource_type: &str, arn: impl Into<String>, account: &str, region: &str) -> Self {
+        ResourceDoc {
+            resource_type: resource_type.to_string(),
+            arn: arn.into(),
+            account: account.to_string(),
+            region: region.to_string(),
+            name: String::new(),
+            tags: BTreeMap::new(),
+            attributes: Map::new(),
+            errors: BTreeMap::new(),
+        }
+    }
+
+    /// Records a collected attribute group.
+    pub fn set(&mut self, group: &str, value: Value) {
+        self.attributes.insert(group.to_string(), value);
+    }
+
+    /// Records that a group could not be collected; the evaluator turns reads of it into ERROR.
+    pub fn fail(&mut self, group: &str, error: impl Into<CollectionError>) {
+        self.attributes.remove(group);
+        self.errors.insert(group.to_string(), error.into());
+    }
+
+    /// Records a group read by one call: its value, or why the call failed.
+    pub fn record(&mut self, group: &str, read: Result<Value, CollectionError>) {
+        match read {
+            Ok(value) => self.set(group, value),
+            Err(error) => self.fail(group, error),
+        }
+    }
+}
+
+/// The account a scan saw, as reported by STS.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord, schemars::JsonSchema,
+)]
+#[serde(deny_unknown_fields)]
+pub struct AccountScope {
+    pub account: String,
+    #[serde(default)]
+    pub caller_arn: String,
+    #[serde(default)]
+    pub regions: Vec<String>,
+}
+
+/// A saved collection: the input of an offline (re-)evaluation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Inventory {
+    pub format_version: u32,
+    /// RFC 3339 time the collection finished; the clock that rules about age use offline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collected_at: Option<String>,
+    #[serde(default)]
+    pub accounts: Vec<AccountScope>,
+    pub resources: Vec<ResourceDoc>,
+}
+
+impl Inventory {
+    pub fn new(accounts: Vec<AccountScope>, mut resources: Vec<ResourceDoc>) -> Self {
+        resources.sort_by(|a, b| {
+            (&a.resource_type, &a.arn, &a.region).cmp(&(&b.resource_type, &b.arn, &b.region))
+        });
+        Inventory {
+            format_version: INVENTORY_FORMAT_VERSION,
+            collected_at: None,
+            accounts,
+            resources,
+        }
+    }
+
+    /// Parses an inventory; the error names the line and column of malformed JSON.
+    pub fn from_json(text: &str) -> Result<Self, InventoryError> {
+        Self::parse(text, None)
+    }
+
+    fn parse(text: &str, path: Option<&Path>) -> Result<Self, InventoryError> {
+        let inventory: Inventory =
+            serde_json::from_str(text).map_err(|e| InventoryError::Malformed {
+                path: path.map(Path::to_path_buf),
+                line: e.line(),
+                column: e.column(),
+                message: without_position(&e),
+            })?;
+        if inventory.format_version != INVENTORY_FORMAT_VERSION {
+            return Err(InventoryError::UnsupportedVersion {
+                path: path.map(Path::to_path_buf),
+                found: inventory.format_version,
+                supported: INVENTORY_FORMAT_VERSION,
+            });
+        }
+        Ok(inventory)
+    }
+
+    /// Reads and parses the inventory file at `path`.
+    pub fn load(path: &Path) -> Result<Self, InventoryError> {
+        let bytes = std::fs::read(path).map_err(|source| InventoryError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_bytes(path, &bytes)
+    }
+
+    /// Parses the bytes read from `path` (kept by callers that also digest them).
+    pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Self, InventoryError> {
+        let text = std::str::from_utf8(bytes).map_err(|e| InventoryError::NotUtf8 {
+            path: path.to_path_buf(),
+            offset: e.valid_up_to(),
+        })?;
+        Self::parse(text, Some(path))
+    }
+
+    pub fn save(&self, path: &Path) -> Result<(), InventoryError> {
+        let mut text = serde_json::to_string_pretty(self).map_err(InventoryError::Serialize)?;
+        text.push('\n');
+        crate::atomic_write(path, text.as_bytes()).map_err(|source| InventoryError::Write {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+}
+
+/// serde_json's message without its trailing " at line L column C" (the variant carries those).
+fn without_position(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    match text.rfind(" at line ") {
+        Some(at) => text[..at].to_string(),
+        None => text,
+    }
+}
