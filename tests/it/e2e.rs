@@ -16,21 +16,23 @@
 //! - The account-level `cloudtrail-multi-region-logging` has one verdict per account; its FAIL
 //!   comes from a second, empty moto account reached through `--role-arn`.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Output;
 use std::sync::OnceLock;
 
+use crate::support::fault_proxy::FaultProxy;
+use crate::support::seed::*;
+use crate::support::{
+    REGION, TestEnv, account_config, create_lambda_role, in_child, isolated, isolated_as,
+    posture_command, scan_role, sibling_test,
+};
 use aws_sdk_s3::primitives::Blob;
 use aws_sdk_s3::types::{BucketVersioningStatus, ObjectLockRetentionMode, TransitionStorageClass};
 use serde_json::{Value, json};
-use support::fault_proxy::FaultProxy;
-use support::seed::*;
-use support::{
-    ACCOUNT, REGION, TestEnv, create_lambda_role, in_child, isolated, posture_command, seed_config,
-};
+
+/// This area's own moto account (the binary's other areas work in others).
+const ACCOUNT: &str = "200000000001";
 
 const POSTURE: &str = env!("CARGO_BIN_EXE_posture");
 
@@ -41,14 +43,14 @@ static SEEDED: OnceLock<()> = OnceLock::new();
 /// Seeds the shared account once per test binary (a no-op inside a child: the parent did it).
 fn seeded() {
     if !in_child() {
-        SEEDED.get_or_init(|| isolated("seed_account", seed_body));
+        SEEDED.get_or_init(|| isolated_as(&sibling_test("seed_account"), &[], seed_body));
     }
 }
 
 #[test]
 fn seed_account() {
     if in_child() {
-        isolated("seed_account", seed_body);
+        isolated(seed_body);
     } else {
         seeded();
     }
@@ -59,7 +61,7 @@ const KEY_BAD_ALIAS: &str = "alias/e2e-key-bad";
 const KEY_SIGNING_ALIAS: &str = "alias/e2e-key-signing";
 
 async fn seed_body(env: TestEnv) {
-    let config = seed_config(&env.moto, REGION).await;
+    let config = account_config(&env.moto, ACCOUNT).await;
     let fn_arn = |name: &str| format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}");
 
     // KMS: one key that rotates, one that does not, one asymmetric (never judged).
@@ -215,7 +217,7 @@ async fn seed_body(env: TestEnv) {
         .send()
         .await
         .expect("table");
-    support::seed::table_pitr(&ddb, "e2e-table-good").await;
+    crate::support::seed::table_pitr(&ddb, "e2e-table-good").await;
     ddb.update_time_to_live()
         .table_name("e2e-table-good")
         .time_to_live_specification(
@@ -331,7 +333,7 @@ async fn seed_body(env: TestEnv) {
             .handler("app.handler")
             .code(
                 FunctionCode::builder()
-                    .zip_file(Blob::new(support::empty_zip()))
+                    .zip_file(Blob::new(crate::support::empty_zip()))
                     .build(),
             )
             .environment(Environment::builder().variables(variable, "x").build())
@@ -534,6 +536,10 @@ fn scan(endpoint: &str, dir: &Path, extra: &[&str]) -> (i32, Value) {
         "-q",
     ];
     args.extend(extra);
+    let role = scan_role(ACCOUNT);
+    if !extra.contains(&"--role-arn") {
+        args.extend(["--role-arn", role.as_str()]);
+    }
     let output = posture(&args);
     let code = output.status.code().expect("posture exited by a signal");
     let text = std::fs::read_to_string(&report).unwrap_or_else(|e| {
@@ -812,11 +818,11 @@ fn rule_ids() -> Vec<String> {
 #[test]
 fn every_rule_gives_the_expected_verdicts() {
     seeded();
-    isolated("every_rule_gives_the_expected_verdicts", verdicts_body);
+    isolated(verdicts_body);
 }
 
 async fn verdicts_body(env: TestEnv) {
-    let config = seed_config(&env.moto, REGION).await;
+    let config = account_config(&env.moto, ACCOUNT).await;
     let key_good = key_id(&config, KEY_GOOD_ALIAS).await;
     let key_bad = key_id(&config, KEY_BAD_ALIAS).await;
     let key_signing = key_id(&config, KEY_SIGNING_ALIAS).await;
@@ -946,7 +952,7 @@ async fn verdicts_body(env: TestEnv) {
 #[test]
 fn an_account_without_a_trail_fails() {
     seeded();
-    isolated("an_account_without_a_trail_fails", no_trail_body);
+    isolated(no_trail_body);
 }
 
 async fn no_trail_body(env: TestEnv) {
@@ -982,7 +988,7 @@ async fn no_trail_body(env: TestEnv) {
 #[test]
 fn a_full_scan_only_reads() {
     seeded();
-    isolated("a_full_scan_only_reads", read_only_body);
+    isolated(read_only_body);
 }
 
 async fn read_only_body(env: TestEnv) {
@@ -995,7 +1001,7 @@ async fn read_only_body(env: TestEnv) {
         "the scan through the proxy saw the seeded account"
     );
     // About 90 requests for this account since tags and IAM come in bulk listings.
-    support::fault_proxy::assert_only_reads(&proxy.requests(), 50);
+    crate::support::fault_proxy::assert_only_reads(&proxy.requests(), 50);
 
     // The policy the scan needs: reads only, and never a secret's value.
     let output = posture(&["iam-policy"]);
@@ -1017,7 +1023,7 @@ async fn read_only_body(env: TestEnv) {
             "not a read action: {action}"
         );
         assert!(
-            !support::fault_proxy::SECRET_READS.contains(&name),
+            !crate::support::fault_proxy::SECRET_READS.contains(&name),
             "the scan policy grants {action}"
         );
     }
@@ -1029,7 +1035,7 @@ async fn read_only_body(env: TestEnv) {
 #[test]
 fn a_saved_inventory_gives_the_same_findings() {
     seeded();
-    isolated("a_saved_inventory_gives_the_same_findings", inventory_body);
+    isolated(inventory_body);
 }
 
 async fn inventory_body(env: TestEnv) {

@@ -1,47 +1,51 @@
 //! End to end under faults moto cannot produce: the real `posture` binary scans a moto account
-//! through `support::fault_proxy`, which answers chosen requests with AccessDenied, throttling
+//! through `crate::support::fault_proxy`, which answers chosen requests with AccessDenied, throttling
 //! or 500s. What must hold: a call that could not be made makes the rules that read it ERROR
 //! (never PASS) with the reason, the rest of the scan is unaffected, throttling within the retry
 //! budget leaves no trace, and exit code 3 says "not every check was decided".
 //!
-//! The account (its own moto, seeded once) holds only buckets, every one with default
+//! The account (an account of its own in the shared moto, seeded once) holds only buckets, every one with default
 //! encryption, so `s3-bucket-default-encryption` alone passes everywhere unless a fault
 //! intervenes. Each test puts its own proxy, with its own fault, in front of the shared moto.
-
-mod support;
 
 use std::path::Path;
 use std::process::Output;
 use std::sync::OnceLock;
 
+use crate::support::fault_proxy::{Fault, FaultProxy, Request};
+use crate::support::seed::{bucket, bucket_encryption};
+use crate::support::{
+    REGION, TestEnv, account_config, in_child, isolated, isolated_as, posture_command, scan_role,
+    sibling_test,
+};
 use serde_json::Value;
-use support::fault_proxy::{Fault, FaultProxy, Request};
-use support::seed::{bucket, bucket_encryption};
-use support::{REGION, TestEnv, in_child, isolated, posture_command, seed_config};
+
+/// This area's own moto account: it holds only the buckets below.
+const ACCOUNT: &str = "200000000002";
 
 const POSTURE: &str = env!("CARGO_BIN_EXE_posture");
-const BUCKETS: &[&str] = &["flt-denied", "flt-throttled", "flt-broken", "flt-fine"];
+const BUCKETS: &[&str] = &["e2f-denied", "e2f-throttled", "e2f-broken", "e2f-fine"];
 const DEFAULT_ENCRYPTION: &str = "rules/s3/s3-bucket-default-encryption.yaml";
 
 static SEEDED: OnceLock<()> = OnceLock::new();
 
 fn seeded() {
     if !in_child() {
-        SEEDED.get_or_init(|| isolated("seed_account", seed_body));
+        SEEDED.get_or_init(|| isolated_as(&sibling_test("seed_account"), &[], seed_body));
     }
 }
 
 #[test]
 fn seed_account() {
     if in_child() {
-        isolated("seed_account", seed_body);
+        isolated(seed_body);
     } else {
         seeded();
     }
 }
 
 async fn seed_body(env: TestEnv) {
-    let config = seed_config(&env.moto, REGION).await;
+    let config = account_config(&env.moto, ACCOUNT).await;
     for name in BUCKETS {
         bucket(
             &config,
@@ -76,6 +80,12 @@ fn status(status: u16, code: &str) -> Fault {
 /// `posture scan` through `endpoint`; returns (exit code, report, the process output).
 fn scan(endpoint: &str, dir: &Path, extra: &[&str]) -> (i32, Value, Output) {
     let report = dir.join("report.json");
+    let role = scan_role(ACCOUNT);
+    let default_target = if extra.contains(&"--role-arn") {
+        Vec::new()
+    } else {
+        vec!["--role-arn", role.as_str()]
+    };
     let output = posture_command(POSTURE)
         .args([
             "scan",
@@ -91,6 +101,7 @@ fn scan(endpoint: &str, dir: &Path, extra: &[&str]) -> (i32, Value, Output) {
             "-q",
         ])
         .args(extra)
+        .args(default_target)
         .output()
         .expect("run the posture binary");
     let code = output.status.code().expect("exit code");
@@ -124,16 +135,13 @@ fn attempts(proxy: &FaultProxy, matcher: impl Fn(&Request) -> bool) -> usize {
 #[test]
 fn access_denied_on_one_call_is_an_error_for_its_rules_only() {
     seeded();
-    isolated(
-        "access_denied_on_one_call_is_an_error_for_its_rules_only",
-        access_denied_body,
-    );
+    isolated(access_denied_body);
 }
 
 async fn access_denied_body(env: TestEnv) {
     let proxy = FaultProxy::start(&env.moto);
     proxy.inject(
-        get_encryption("flt-denied"),
+        get_encryption("e2f-denied"),
         status(403, "AccessDenied"),
         None,
     );
@@ -143,7 +151,7 @@ async fn access_denied_body(env: TestEnv) {
     let (code, report, _) = scan(&proxy.endpoint(), dir.path(), &[]);
     assert_eq!(code, 1, "other rules fail here (versioning, ...)");
     for rule in ["s3-bucket-default-encryption", "s3-bucket-kms-encryption"] {
-        let f = finding(&report, rule, "flt-denied");
+        let f = finding(&report, rule, "e2f-denied");
         assert_eq!(f["status"], "ERROR", "{f}");
         let reasons = f["reasons"].to_string();
         assert!(reasons.contains("AccessDenied"), "{f}");
@@ -154,14 +162,14 @@ async fn access_denied_body(env: TestEnv) {
         "s3-bucket-public-access-block",
         "tags-s3-bucket-classification",
     ] {
-        let f = finding(&report, rule, "flt-denied");
+        let f = finding(&report, rule, "e2f-denied");
         assert_ne!(f["status"], "ERROR", "{f}");
     }
     assert_eq!(
-        finding(&report, "tags-s3-bucket-classification", "flt-denied")["status"],
+        finding(&report, "tags-s3-bucket-classification", "e2f-denied")["status"],
         "PASS"
     );
-    for name in ["flt-fine", "flt-throttled", "flt-broken"] {
+    for name in ["e2f-fine", "e2f-throttled", "e2f-broken"] {
         let f = finding(&report, "s3-bucket-default-encryption", name);
         assert_eq!(f["status"], "PASS", "{f}");
     }
@@ -173,7 +181,7 @@ async fn access_denied_body(env: TestEnv) {
         .count();
     assert_eq!(errors, 2, "only the two encryption rules of one bucket");
     // AccessDenied is final: one attempt per scan, no retries.
-    assert_eq!(attempts(&proxy, get_encryption("flt-denied")), 1);
+    assert_eq!(attempts(&proxy, get_encryption("e2f-denied")), 1);
 
     // Only a rule that otherwise passes: undecided, so exit 3, not 0.
     let (code, report, _) = scan(
@@ -190,16 +198,13 @@ async fn access_denied_body(env: TestEnv) {
 #[test]
 fn throttling_within_the_retry_budget_leaves_no_error() {
     seeded();
-    isolated(
-        "throttling_within_the_retry_budget_leaves_no_error",
-        throttling_body,
-    );
+    isolated(throttling_body);
 }
 
 async fn throttling_body(env: TestEnv) {
     let proxy = FaultProxy::start(&env.moto);
     proxy.inject(
-        get_encryption("flt-throttled"),
+        get_encryption("e2f-throttled"),
         status(503, "SlowDown"),
         Some(2),
     );
@@ -217,10 +222,10 @@ async fn throttling_body(env: TestEnv) {
         String::from_utf8_lossy(&output.stderr)
     );
     assert_eq!(report["summary"]["findings"]["error"], 0);
-    let f = finding(&report, "s3-bucket-default-encryption", "flt-throttled");
+    let f = finding(&report, "s3-bucket-default-encryption", "e2f-throttled");
     assert_eq!(f["status"], "PASS", "{f}");
     assert_eq!(
-        attempts(&proxy, get_encryption("flt-throttled")),
+        attempts(&proxy, get_encryption("e2f-throttled")),
         3,
         "two throttled attempts, then the one that succeeded"
     );
@@ -229,16 +234,13 @@ async fn throttling_body(env: TestEnv) {
 #[test]
 fn server_errors_past_the_retries_are_errors_and_exit_3() {
     seeded();
-    isolated(
-        "server_errors_past_the_retries_are_errors_and_exit_3",
-        server_errors_body,
-    );
+    isolated(server_errors_body);
 }
 
 async fn server_errors_body(env: TestEnv) {
     let proxy = FaultProxy::start(&env.moto);
     proxy.inject(
-        get_encryption("flt-broken"),
+        get_encryption("e2f-broken"),
         status(500, "InternalError"),
         None,
     );
@@ -249,15 +251,15 @@ async fn server_errors_body(env: TestEnv) {
         &["--rules", DEFAULT_ENCRYPTION, "--max-attempts", "3"],
     );
     assert_eq!(code, 3, "{}", report["summary"]);
-    let f = finding(&report, "s3-bucket-default-encryption", "flt-broken");
+    let f = finding(&report, "s3-bucket-default-encryption", "e2f-broken");
     assert_eq!(f["status"], "ERROR", "{f}");
     assert!(f["reasons"].to_string().contains("InternalError"), "{f}");
-    for name in ["flt-fine", "flt-denied", "flt-throttled"] {
+    for name in ["e2f-fine", "e2f-denied", "e2f-throttled"] {
         let f = finding(&report, "s3-bucket-default-encryption", name);
         assert_eq!(f["status"], "PASS", "{f}");
     }
     assert_eq!(
-        attempts(&proxy, get_encryption("flt-broken")),
+        attempts(&proxy, get_encryption("e2f-broken")),
         3,
         "500s are retried up to --max-attempts"
     );
@@ -266,15 +268,12 @@ async fn server_errors_body(env: TestEnv) {
 #[test]
 fn an_account_that_cannot_be_reached_is_an_error_not_a_stop() {
     seeded();
-    isolated(
-        "an_account_that_cannot_be_reached_is_an_error_not_a_stop",
-        unreachable_body,
-    );
+    isolated(unreachable_body);
 }
 
 async fn unreachable_body(env: TestEnv) {
-    // Same account as the seed (moto's default), and one whose role cannot be assumed.
-    let reachable = "arn:aws:iam::123456789012:role/e2e-scanner";
+    // The seeded account, and one whose role cannot be assumed.
+    let reachable = &scan_role(ACCOUNT);
     let denied = "arn:aws:iam::555555555555:role/e2e-scanner";
     let proxy = FaultProxy::start(&env.moto);
     proxy.inject(

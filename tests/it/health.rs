@@ -2,15 +2,13 @@
 //! endpoint (Converse wire format: an answer, a slow answer, an error), and an endpoint that
 //! accepts connections but never answers.
 
-mod support;
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+use crate::support::moto_endpoint;
 use serde_json::Value;
-use support::moto::Moto;
 
 fn posture(args: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_posture"));
@@ -39,11 +37,11 @@ fn json_results(out: &Output) -> Vec<Value> {
 
 #[test]
 fn every_service_answers_from_moto() {
-    let moto = Moto::start();
+    let moto = moto_endpoint();
     let out = posture(&[
         "health",
         "--endpoint-url",
-        &moto.endpoint,
+        &moto,
         "--region",
         "us-east-1",
         "--format",

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::{posture, write};
+use super::{posture, write};
 
 const DEBUG: &str = "arn:aws:logs:eu-west-1:111122223333:log-group:/acme/debug";
 const ORDERS: &str = "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/orders-api";
@@ -15,7 +15,7 @@ fn two_reports(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf
     let old = dir.join("old.json");
     let new = dir.join("new.json");
     let fixture =
-        std::fs::read_to_string(crate::root().join("fixtures/example-account.json")).unwrap();
+        std::fs::read_to_string(super::root().join("fixtures/example-account.json")).unwrap();
     let mut inventory: Value = serde_json::from_str(&fixture).unwrap();
     for r in inventory["resources"].as_array_mut().unwrap() {
         if r["arn"] == DEBUG {
@@ -27,7 +27,7 @@ fn two_reports(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf
     }
     let changed = write(dir, "inv.json", &inventory.to_string());
     for (inv, out) in [
-        (crate::root().join("fixtures/example-account.json"), &old),
+        (super::root().join("fixtures/example-account.json"), &old),
         (changed, &new),
     ] {
         posture()

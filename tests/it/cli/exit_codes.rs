@@ -1,7 +1,7 @@
 use predicates::prelude::*;
 use serde_json::json;
 
-use crate::{posture, write};
+use super::{posture, write};
 
 fn inventory(resources: serde_json::Value) -> String {
     json!({"format_version": 1, "collected_at": "2026-06-01T00:00:00Z", "accounts": [], "resources": resources}).to_string()

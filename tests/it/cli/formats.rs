@@ -9,7 +9,7 @@ pub const SUPPRESSIONS: &str = "tests/data/suppressions/example.yaml";
 
 /// Scans the example account into `dir` in every file format; returns the directory.
 fn all_formats(dir: &Path, extra: &[&str]) -> PathBuf {
-    let out = crate::posture()
+    let out = super::posture()
         .args([
             "scan",
             "--inventory",
@@ -79,7 +79,7 @@ fn sarif_validates_against_the_sarif_2_1_0_schema() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = all_formats(tmp.path(), &[]);
     let sarif = json_file(&dir.join("report.sarif"));
-    let schema = json_file(&crate::root().join("tests/data/sarif-2.1.0.json"));
+    let schema = json_file(&super::root().join("tests/data/sarif-2.1.0.json"));
     let validator = jsonschema::validator_for(&schema).expect("the SARIF schema compiles");
     let errors: Vec<String> = validator
         .iter_errors(&sarif)
@@ -228,7 +228,7 @@ fn markdown_snapshot() {
 
 #[test]
 fn markdown_alone_goes_to_stdout_for_the_step_summary() {
-    crate::posture()
+    super::posture()
         .args(["scan", "--inventory", "fixtures/example-account.json"])
         .args(["--format", "markdown"])
         .assert()
@@ -239,14 +239,14 @@ fn markdown_alone_goes_to_stdout_for_the_step_summary() {
 #[test]
 fn output_file_takes_exactly_one_file_format() {
     let tmp = tempfile::tempdir().unwrap();
-    crate::posture()
+    super::posture()
         .args(["scan", "--inventory", "fixtures/example-account.json"])
         .args(["--format", "json", "--format", "sarif", "--output"])
         .arg(tmp.path().join("r.json"))
         .assert()
         .code(2)
         .stderr(predicates::str::contains("--output-dir"));
-    crate::posture()
+    super::posture()
         .args(["scan", "--inventory", "fixtures/example-account.json"])
         .args(["--format", "csv", "--format", "sarif"])
         .assert()
@@ -254,7 +254,7 @@ fn output_file_takes_exactly_one_file_format() {
         .stderr(predicates::str::contains("would all go to stdout"));
     // table with one file format: the table on stdout, the file where --output says.
     let file = tmp.path().join("r.sarif");
-    crate::posture()
+    super::posture()
         .args(["scan", "--inventory", "fixtures/example-account.json"])
         .args(["--format", "table", "--format", "sarif", "--output"])
         .arg(&file)
@@ -268,7 +268,7 @@ fn output_file_takes_exactly_one_file_format() {
 fn output_dir_refuses_a_file_name() {
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("report.json");
-    crate::posture()
+    super::posture()
         .args(["scan", "--inventory", "fixtures/example-account.json"])
         .args(["--format", "json", "-o"])
         .arg(&path)
@@ -282,16 +282,16 @@ fn output_dir_refuses_a_file_name() {
 fn config_sets_formats_output_dir_and_suppressions() {
     let tmp = tempfile::tempdir().unwrap();
     let out_dir = tmp.path().join("evidence");
-    let config = crate::write(
+    let config = super::write(
         tmp.path(),
         "posture.toml",
         &format!(
             "formats = [\"json\", \"junit\"]\noutput_dir = {:?}\nsuppressions = {:?}\n",
             out_dir.display().to_string(),
-            crate::root().join(SUPPRESSIONS).display().to_string()
+            super::root().join(SUPPRESSIONS).display().to_string()
         ),
     );
-    crate::posture()
+    super::posture()
         .args([
             "scan",
             "--inventory",
@@ -307,7 +307,7 @@ fn config_sets_formats_output_dir_and_suppressions() {
     assert!(!out_dir.join("report.sarif").exists());
     // A flag wins over the config: --format csv --output FILE writes only that file.
     let file = tmp.path().join("only.csv");
-    crate::posture()
+    super::posture()
         .args([
             "scan",
             "--inventory",
@@ -329,12 +329,12 @@ fn config_sets_formats_output_dir_and_suppressions() {
 #[test]
 fn config_rejects_unknown_keys_with_a_line() {
     let tmp = tempfile::tempdir().unwrap();
-    let config = crate::write(
+    let config = super::write(
         tmp.path(),
         "posture.toml",
         "formats = [\"json\"]\noutput_directory = \"x\"\n",
     );
-    crate::posture()
+    super::posture()
         .args([
             "scan",
             "--inventory",

@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 fn json_report(extra: &[&str]) -> Value {
-    let out = crate::posture()
+    let out = super::posture()
         .args([
             "scan",
             "--inventory",
@@ -40,7 +40,7 @@ fn report_is_byte_identical_across_runs_apart_from_times() {
     let mut texts = Vec::new();
     for name in ["a.json", "b.json"] {
         let path = dir.path().join(name);
-        crate::posture()
+        super::posture()
             .args([
                 "scan",
                 "--inventory",
@@ -81,7 +81,7 @@ fn report_records_rule_digests_and_evidence() {
         "data files are digested too"
     );
     for f in files {
-        let path = crate::root().join(f["path"].as_str().unwrap());
+        let path = super::root().join(f["path"].as_str().unwrap());
         let bytes = std::fs::read(path).unwrap();
         use sha2::Digest;
         assert_eq!(f["sha256"], hex::encode(sha2::Sha256::digest(&bytes)));

@@ -6,7 +6,7 @@ use posture::catalog::Catalog;
 
 #[test]
 fn every_rule_has_passing_tests() {
-    let rules_dir = crate::root().join("rules");
+    let rules_dir = super::root().join("rules");
     let set = posture::rules::load(&[rules_dir.clone()], Catalog::builtin())
         .expect("readable")
         .expect("valid rules");
@@ -32,15 +32,15 @@ fn every_rule_has_passing_tests() {
 fn rules_test_command_reports_a_broken_expectation() {
     let dir = tempfile::tempdir().unwrap();
     let rule =
-        std::fs::read_to_string(crate::root().join("rules/logs/logs-group-min-retention.yaml"))
+        std::fs::read_to_string(super::root().join("rules/logs/logs-group-min-retention.yaml"))
             .unwrap();
-    crate::write(dir.path(), "logs-group-min-retention.yaml", &rule);
-    crate::write(
+    super::write(dir.path(), "logs-group-min-retention.yaml", &rule);
+    super::write(
         dir.path(),
         "logs-group-min-retention.tests.yaml",
         "cases:\n  - name: wrong on purpose\n    expect: PASS\n    resource: { attributes: { retention: { never_expires: false, days: 1 } } }\n",
     );
-    crate::posture()
+    super::posture()
         .args(["rules", "test"])
         .arg(dir.path())
         .assert()
@@ -52,14 +52,14 @@ fn rules_test_command_reports_a_broken_expectation() {
 
 #[test]
 fn explain_prints_rule_documentation() {
-    crate::posture()
+    super::posture()
         .args(["explain", "s3-audit-bucket-object-lock"])
         .assert()
         .code(0)
         .stdout(predicates::str::contains("min_retention_days = 2555"))
         .stdout(predicates::str::contains("fsbp: S3.15"))
         .stdout(predicates::str::contains("Remediation:"));
-    crate::posture()
+    super::posture()
         .args(["explain", "s3-audit-bucket-objectlock"])
         .assert()
         .code(2)
@@ -68,7 +68,7 @@ fn explain_prints_rule_documentation() {
 
 #[test]
 fn catalog_command_lists_types_and_attributes() {
-    crate::posture()
+    super::posture()
         .args(["catalog", "aws.s3.bucket"])
         .assert()
         .code(0)
@@ -78,7 +78,7 @@ fn catalog_command_lists_types_and_attributes() {
         .stdout(predicates::str::contains(
             "s3:GetBucketObjectLockConfiguration",
         ));
-    crate::posture()
+    super::posture()
         .arg("catalog")
         .assert()
         .code(0)
@@ -87,11 +87,11 @@ fn catalog_command_lists_types_and_attributes() {
 
 #[test]
 fn readme_rule_list_matches_the_rule_files() {
-    let readme = std::fs::read_to_string(crate::root().join("README.md")).unwrap();
+    let readme = std::fs::read_to_string(super::root().join("README.md")).unwrap();
     let start = readme.find("<!-- rules:begin -->\n").expect("begin marker")
         + "<!-- rules:begin -->\n".len();
     let end = readme.find("<!-- rules:end -->").expect("end marker");
-    let out = crate::posture()
+    let out = super::posture()
         .args(["rules", "list", "--markdown"])
         .output()
         .unwrap();
@@ -107,7 +107,7 @@ fn readme_rule_list_matches_the_rule_files() {
 #[test]
 fn example_account_iam_facts_match_the_analyzer() {
     let text =
-        std::fs::read_to_string(crate::root().join("fixtures/example-account.json")).unwrap();
+        std::fs::read_to_string(super::root().join("fixtures/example-account.json")).unwrap();
     let inventory = posture::inventory::Inventory::from_json(&text).unwrap();
     let mut checked = 0;
     for doc in inventory
@@ -129,7 +129,7 @@ fn example_account_iam_facts_match_the_analyzer() {
 
 #[test]
 fn iam_policy_follows_the_loaded_rules() {
-    let out = crate::posture()
+    let out = super::posture()
         .args(["iam-policy", "--rules", "rules/iam"])
         .output()
         .unwrap();
@@ -151,7 +151,7 @@ fn iam_policy_follows_the_loaded_rules() {
             .all(|a| a.starts_with("iam:") || a.starts_with("sts:")),
         "{actions:?}"
     );
-    let full = crate::posture().arg("iam-policy").output().unwrap();
+    let full = super::posture().arg("iam-policy").output().unwrap();
     let policy: serde_json::Value = serde_json::from_slice(&full.stdout).unwrap();
     let actions = policy["Statement"][0]["Action"].as_array().unwrap();
     let read = regex::Regex::new(r"^[a-z0-9]+:(List|Get|Describe)[A-Za-z]+$").unwrap();
@@ -171,7 +171,7 @@ fn iam_policy_follows_the_loaded_rules() {
 
 #[test]
 fn live_flags_are_validated_before_any_call() {
-    crate::posture()
+    super::posture()
         .args([
             "scan",
             "--regions",
@@ -184,7 +184,7 @@ fn live_flags_are_validated_before_any_call() {
         .stderr(predicates::str::contains(
             "--regions all cannot be combined",
         ));
-    crate::posture()
+    super::posture()
         .args([
             "scan",
             "--inventory",
@@ -199,7 +199,7 @@ fn live_flags_are_validated_before_any_call() {
 #[test]
 fn iam_policy_adds_list_regions_only_for_all_regions() {
     let actions = |args: &[&str]| -> Vec<String> {
-        let out = crate::posture().args(args).output().unwrap();
+        let out = super::posture().args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(0));
         let policy: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         policy["Statement"][0]["Action"]

@@ -3,14 +3,14 @@
 use serde_json::Value;
 
 fn schema_from_binary() -> String {
-    let out = crate::posture().arg("schema").output().expect("runs");
+    let out = super::posture().arg("schema").output().expect("runs");
     assert_eq!(out.status.code(), Some(0));
     String::from_utf8(out.stdout).expect("UTF-8")
 }
 
 #[test]
 fn committed_schema_matches_the_generated_one() {
-    let committed = std::fs::read_to_string(crate::root().join("schema/report.schema.json"))
+    let committed = std::fs::read_to_string(super::root().join("schema/report.schema.json"))
         .expect("schema/report.schema.json is committed");
     assert!(
         committed == schema_from_binary(),
@@ -32,10 +32,10 @@ fn reports_validate_against_the_schema() {
     let variants: [&[&str]; 3] = [
         &[],
         &["--include-pass"],
-        &["--suppressions", crate::formats::SUPPRESSIONS],
+        &["--suppressions", super::formats::SUPPRESSIONS],
     ];
     for extra in variants {
-        let out = crate::posture()
+        let out = super::posture()
             .args(["scan", "--inventory", "fixtures/example-account.json"])
             .args(["--format", "json"])
             .args(extra)
@@ -50,7 +50,7 @@ fn reports_validate_against_the_schema() {
 #[test]
 fn the_schema_rejects_what_is_not_a_report() {
     let mut report: Value = serde_json::from_slice(
-        &crate::posture()
+        &super::posture()
             .args(["scan", "--inventory", "fixtures/example-account.json"])
             .args(["--format", "json"])
             .output()
@@ -69,7 +69,7 @@ fn the_schema_rejects_what_is_not_a_report() {
 
 #[test]
 fn report_names_the_tool_commit() {
-    let out = crate::posture()
+    let out = super::posture()
         .args(["scan", "--inventory", "fixtures/example-account.json"])
         .args(["--format", "json"])
         .output()

@@ -4,8 +4,8 @@
 use predicates::prelude::*;
 use serde_json::Value;
 
-use crate::formats::SUPPRESSIONS;
-use crate::{posture, write};
+use super::formats::SUPPRESSIONS;
+use super::{posture, write};
 
 fn scan_json(args: &[&str]) -> (Option<i32>, Value, String) {
     let out = posture()

@@ -42,6 +42,8 @@ impl Request {
     /// secret's value, or a GET/HEAD of a REST API (S3, Lambda).
     pub fn is_read(&self) -> bool {
         match self.operation() {
+            // How `--role-arn` reaches another account: it changes nothing in either.
+            Some(op) if op == "AssumeRole" && self.service().as_deref() == Some("sts") => true,
             Some(op) => {
                 ["List", "Get", "Describe"]
                     .iter()

@@ -55,18 +55,44 @@ pub struct TestEnv {
     pub moto: String,
 }
 
+/// The running test's path in this binary (`collect::s3::buckets`): libtest names each test's
+/// thread after it, in the parent and in the child alike.
+fn current_test() -> String {
+    let name = std::thread::current().name().map(str::to_string);
+    name.filter(|n| n != "main")
+        .expect("isolated() runs on a libtest test thread")
+}
+
+/// The path of test `name` in the same module as the running test (for a shared seeding step).
+pub fn sibling_test(name: &str) -> String {
+    let current = current_test();
+    match current.rsplit_once("::") {
+        Some((module, _)) => format!("{module}::{name}"),
+        None => name.to_string(),
+    }
+}
+
 /// Runs `body` in a child process with the test AWS environment; in the parent, starts moto
 /// (once) and the child, and fails with the child's output when the child fails.
-pub fn isolated<F, Fut>(test_name: &str, body: F)
+pub fn isolated<F, Fut>(body: F)
 where
     F: FnOnce(TestEnv) -> Fut,
     Fut: Future<Output = ()>,
 {
-    isolated_with(test_name, &[], body);
+    isolated_as(&current_test(), &[], body);
 }
 
 /// Like `isolated`, with changes to the child's AWS environment: `Some` sets, `None` removes.
-pub fn isolated_with<F, Fut>(test_name: &str, changes: &[(&str, Option<&str>)], body: F)
+pub fn isolated_with<F, Fut>(changes: &[(&str, Option<&str>)], body: F)
+where
+    F: FnOnce(TestEnv) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    isolated_as(&current_test(), changes, body);
+}
+
+/// `isolated_with` for the test named `test_name` (its full path), from any test thread.
+pub fn isolated_as<F, Fut>(test_name: &str, changes: &[(&str, Option<&str>)], body: F)
 where
     F: FnOnce(TestEnv) -> Fut,
     Fut: Future<Output = ()>,
@@ -113,6 +139,24 @@ where
         stdout.contains("1 passed"),
         "{test_name} did not run in its child process:\n{stdout}\n{stderr}"
     );
+}
+
+/// The role a test area assumes to work in moto account `account`: areas that share the binary's
+/// one moto but judge whole accounts (e2e verdicts, fault counts) each keep an account of their
+/// own. moto needs no such role to exist.
+pub fn scan_role(account: &str) -> String {
+    format!("arn:aws:iam::{account}:role/posture-tests")
+}
+
+/// SDK config acting in moto account `account` (see `scan_role`).
+pub async fn account_config(endpoint: &str, account: &str) -> SdkConfig {
+    assumed_config(endpoint, &scan_role(account)).await
+}
+
+/// The endpoint of the binary's one moto server, started on first use (for tests that run the
+/// binary without a child process of their own).
+pub fn moto_endpoint() -> String {
+    MOTO.get_or_init(moto::Moto::start).endpoint.clone()
 }
 
 /// SDK config whose credentials come from assuming `role_arn` (moto keeps each account's

@@ -48,6 +48,7 @@ impl Moto {
         let python = venv_python();
         let launcher = manifest_dir()
             .join("tests")
+            .join("it")
             .join("support")
             .join("moto_launch.py");
         let port = free_port();

@@ -1,0 +1,15 @@
+//! posture's integration tests, in one binary so the SDK crates are linked once and one moto
+//! server serves every test that needs one (tests keep apart by resource names of their own).
+//!
+//! - `cli`: the binary without AWS: rules, offline scans, reports, exit codes.
+//! - `collect`: every collector against moto, by service, plus faults and accounts.
+//! - `e2e`: the real binary scans a seeded moto account; every rule's verdicts.
+//! - `faults`: the real binary behind a fault-injecting proxy (AccessDenied, throttling, 500s).
+//! - `health`: `posture health` and the Bedrock probe.
+
+mod cli;
+mod collect;
+mod e2e;
+mod faults;
+mod health;
+mod support;
