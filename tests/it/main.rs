@@ -6,10 +6,12 @@
 //! - `e2e`: the real binary scans a seeded moto account; every rule's verdicts.
 //! - `faults`: the real binary behind a fault-injecting proxy (AccessDenied, throttling, 500s).
 //! - `health`: `posture health` and the Bedrock probe.
+//! - `harness`: the test harness itself (moto startup).
 
 mod cli;
 mod collect;
 mod e2e;
 mod faults;
+mod harness;
 mod health;
 mod support;

@@ -44,14 +44,31 @@ fn free_port() -> u16 {
 }
 
 impl Moto {
+    /// Starts moto on a free loopback port. The port is probed free and then handed to moto, so
+    /// another process may take it in between: moto then exits with "Address already in use"
+    /// and is started again on another port. Ready means moto itself logged that it listens on
+    /// the port, not merely that something accepts connections there.
     pub fn start() -> Moto {
+        const ATTEMPTS: usize = 5;
+        let mut last_log = String::new();
+        for _ in 0..ATTEMPTS {
+            match Self::start_on(free_port()) {
+                Ok(moto) => return moto,
+                Err(log) if log.contains("Address already in use") => last_log = log,
+                Err(log) => panic!("moto server exited during startup:\n{log}"),
+            }
+        }
+        panic!("moto found no free port in {ATTEMPTS} attempts:\n{last_log}");
+    }
+
+    /// moto on `port`, or its log when it exited before listening.
+    pub fn start_on(port: u16) -> Result<Moto, String> {
         let python = venv_python();
         let launcher = manifest_dir()
             .join("tests")
             .join("it")
             .join("support")
             .join("moto_launch.py");
-        let port = free_port();
         // Under target/tmp, so logs of past runs go away with `cargo clean`.
         let log = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("moto-{port}.log"));
         let log_file = std::fs::File::create(&log).expect("create moto log file");
@@ -68,10 +85,10 @@ impl Moto {
         let mut moto = Moto {
             child,
             endpoint: format!("http://127.0.0.1:{port}"),
-            log: log.clone(),
+            log,
         };
-        moto.wait_ready(port, &log);
-        moto
+        moto.wait_ready(port)?;
+        Ok(moto)
     }
 
     /// Requests moto has answered so far, counted from its access log (one line per request,
@@ -87,21 +104,30 @@ impl Moto {
             .unwrap_or(0)
     }
 
-    fn wait_ready(&mut self, port: u16, log: &Path) {
+    fn log_text(&self) -> String {
+        let mut text = String::new();
+        let _ = std::fs::File::open(&self.log).and_then(|mut f| f.read_to_string(&mut text));
+        text
+    }
+
+    fn wait_ready(&mut self, port: u16) -> Result<(), String> {
         let address = SocketAddr::from(([127, 0, 0, 1], port));
+        // werkzeug's startup line: printed once moto's own socket is bound.
+        let listening = format!("Running on http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
-                let mut text = String::new();
-                let _ = std::fs::File::open(log).and_then(|mut f| f.read_to_string(&mut text));
-                panic!("moto server exited during startup ({status}):\n{text}");
+                return Err(format!("exit {status}:\n{}", self.log_text()));
             }
-            if TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_ok() {
-                return;
+            if self.log_text().contains(&listening)
+                && TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_ok()
+            {
+                return Ok(());
             }
             assert!(
                 Instant::now() < deadline,
-                "moto server did not listen on port {port} within 60 s"
+                "moto server did not listen on port {port} within 60 s:\n{}",
+                self.log_text()
             );
             std::thread::sleep(Duration::from_millis(100));
         }
