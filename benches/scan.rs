@@ -8,14 +8,14 @@
 //!
 //! The estate follows /work/shared/peers/seed.py, so figures compare with the peers' table:
 //! buckets (encryption none / SSE-S3 / SSE-KMS, versioning on odd, lifecycle on (i/2) odd,
-//! bucket 0 with Object Lock), KMS keys (rotation on even), DynamoDB tables (default / aws-managed
+//! bucket 0 with Object Lock), KMS keys (rotation on even), `DynamoDB` tables (default / aws-managed
 //! KMS / customer KMS, PITR on even), log groups (retention 30 / 400 / never), IAM policies
 //! (admin on even, scoped otherwise, attached on (i/2) odd), Lambda functions (nodejs16.x /
 //! nodejs22.x) and one multi-region trail.
 //!
 //! Requests are counted from moto's access log (one line per request it served); with a delay,
 //! they also go through the fault proxy, which counts them too. Peak memory is the posture
-//! process's VmHWM, sampled from /proc/<pid>/status while it runs (Linux only).
+//! process's `VmHWM`, sampled from /proc/<pid>/status while it runs (Linux only).
 //!
 //! moto is one Python process (about 4 ms a request with a scan's mix, whatever the concurrency):
 //! the direct figure measures posture plus the emulator, and fewer requests is what wins there.
@@ -279,7 +279,7 @@ async fn seed_key(config: &SdkConfig, i: usize) {
         .send()
         .await
         .expect("key");
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         kms.enable_key_rotation()
             .key_id(key.key_metadata().expect("metadata").key_id())
             .send()
@@ -300,7 +300,7 @@ async fn seed_table(config: &SdkConfig, i: usize, data_key: &str) {
                     .enabled(true)
                     .sse_type(SseType::Kms)
                     .build(),
-            )
+            );
         }
         2 => {
             request = request.sse_specification(
@@ -309,12 +309,12 @@ async fn seed_table(config: &SdkConfig, i: usize, data_key: &str) {
                     .sse_type(SseType::Kms)
                     .kms_master_key_id(data_key)
                     .build(),
-            )
+            );
         }
         _ => {}
     }
     request.send().await.expect("table");
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         support::seed::table_pitr(&ddb, &name).await;
     }
 }
@@ -338,7 +338,7 @@ async fn seed_log_group(config: &SdkConfig, i: usize) {
 }
 
 async fn seed_policy(config: &SdkConfig, i: usize) {
-    let document = if i % 2 == 0 { ADMIN } else { SCOPED };
+    let document = if i.is_multiple_of(2) { ADMIN } else { SCOPED };
     let arn = seed::iam_policy(
         config,
         &format!("bench-p{i:05}"),
@@ -358,7 +358,7 @@ async fn seed_policy(config: &SdkConfig, i: usize) {
 
 async fn seed_function(config: &SdkConfig, i: usize, role: &str) {
     use aws_sdk_lambda::types::{FunctionCode, Runtime};
-    let runtime = if i % 2 == 0 {
+    let runtime = if i.is_multiple_of(2) {
         Runtime::Nodejs16x
     } else {
         Runtime::Nodejs22x

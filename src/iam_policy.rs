@@ -1,10 +1,10 @@
 //! IAM policy analysis: normalizes a policy document (Statement as object or list, Action /
-//! NotAction / Resource as string or list, actions lower-cased) and derives the least-privilege
+//! `NotAction` / Resource as string or list, actions lower-cased) and derives the least-privilege
 //! facts rules read. Pure: JSON in, JSON out, used by collectors and by tests alike.
 //!
 //! Semantics: only Allow statements grant; an unconditional Deny on every resource removes what
-//! it matches. Deny statements never add a finding. An Allow with NotAction grants every action
-//! it does not list, and an Allow with NotResource applies to (almost) every resource.
+//! it matches. Deny statements never add a finding. An Allow with `NotAction` grants every action
+//! it does not list, and an Allow with `NotResource` applies to (almost) every resource.
 
 use serde_json::{Map, Value, json};
 
@@ -84,6 +84,7 @@ const READ_PREFIXES: &[&str] = &[
 ];
 
 /// Normalized statements and the `analysis` group of a policy document.
+#[must_use]
 pub fn analyze(document: &Value) -> (Vec<Value>, Value) {
     let statements = normalize_statements(document);
     let analysis = analysis_of(&statements);
@@ -107,6 +108,7 @@ fn unconditional(s: &Value) -> bool {
 }
 
 /// Whether an IAM action pattern (`*`, `s3:*`, `iam:Pass*`, lower-cased) matches `action`.
+#[must_use]
 pub fn action_matches(pattern: &str, action: &str) -> bool {
     glob(
         pattern.to_ascii_lowercase().as_bytes(),
@@ -175,6 +177,7 @@ fn is_read_only(action: &str) -> bool {
 }
 
 /// The `analysis` group from already-normalized statements.
+#[must_use]
 pub fn analysis_of(statements: &[Value]) -> Value {
     let denies_everything = statements.iter().any(|s| {
         !is_allow(s)
@@ -300,6 +303,7 @@ fn principals(principal: Option<&Value>) -> Vec<String> {
 
 /// Whether normalized statements allow `action` on `resource`: some Allow statement covers both
 /// (conditions are not evaluated, so a conditional Allow counts), and no unconditional Deny does.
+#[must_use]
 pub fn allows(statements: &[Value], action: &str, resource: &str) -> bool {
     let on = |s: &Value| {
         let not_resources = list(s, "not_resources");

@@ -13,7 +13,7 @@ pub struct Plan {
     pub groups: BTreeMap<String, BTreeSet<String>>,
     /// (type, group) -> the tag conditions under which some rule reading the group applies.
     /// A group read only by rules whose `where` requires a tag is fetched only for resources
-    /// with that tag: for every other resource each of those rules is NOT_APPLICABLE anyway.
+    /// with that tag: for every other resource each of those rules is `NOT_APPLICABLE` anyway.
     pub gates: BTreeMap<(String, String), Vec<TagGate>>,
 }
 
@@ -35,10 +35,12 @@ impl TagGate {
 }
 
 impl Plan {
+    #[must_use]
     pub fn wants_type(&self, resource_type: &str) -> bool {
         self.groups.contains_key(resource_type)
     }
 
+    #[must_use]
     pub fn wants(&self, resource_type: &str, group: &str) -> bool {
         self.groups
             .get(resource_type)
@@ -53,6 +55,7 @@ impl Plan {
     }
 
     /// Every type and group the rules read, including types they refer to.
+    #[must_use]
     pub fn from_rules(rules: &RuleSet) -> Plan {
         let mut plan = Plan::default();
         let mut ungated: BTreeSet<(String, String)> = BTreeSet::new();
@@ -74,7 +77,7 @@ impl Plan {
                     let read_by_selector = selector_reads.wants(ty, group);
                     match &gate {
                         Some(gate) if *ty == rule.resource_type && !read_by_selector => {
-                            gates.entry(key).or_default().push(gate.clone())
+                            gates.entry(key).or_default().push(gate.clone());
                         }
                         _ => {
                             ungated.insert(key);
@@ -100,6 +103,7 @@ impl Plan {
     /// Whether to fetch `group` of a resource whose tags are known (`tags_known`: they were
     /// collected without error). Ungated groups are always fetched; so is every group when the
     /// tags could not be read, since applicability is then unknown.
+    #[must_use]
     pub fn wants_for(
         &self,
         resource_type: &str,
@@ -121,6 +125,7 @@ impl Plan {
     }
 
     /// Everything the catalog knows (for `posture snapshot` without rules).
+    #[must_use]
     pub fn everything(catalog: &Catalog) -> Plan {
         let mut plan = Plan::default();
         for ty in catalog.types.values() {
@@ -149,7 +154,9 @@ impl Plan {
     fn add_clause(&mut self, resource_type: &str, clause: &Clause) {
         match clause {
             Clause::All(items) | Clause::Any(items) => {
-                items.iter().for_each(|c| self.add_clause(resource_type, c))
+                for c in items {
+                    self.add_clause(resource_type, c);
+                }
             }
             Clause::Not(inner) => self.add_clause(resource_type, inner),
             Clause::Check { path, ops } => {
@@ -199,7 +206,9 @@ impl Plan {
     fn add_nested(&mut self, clause: &Clause) {
         match clause {
             Clause::All(items) | Clause::Any(items) => {
-                items.iter().for_each(|c| self.add_nested(c))
+                for c in items {
+                    self.add_nested(c);
+                }
             }
             Clause::Not(inner) => self.add_nested(inner),
             Clause::Check { ops, .. } => ops.iter().for_each(|op| self.add_op_targets(op)),
@@ -214,6 +223,7 @@ impl Plan {
     }
 
     /// The IAM actions a scan with this plan calls, for a least-privilege policy.
+    #[must_use]
     pub fn iam_actions(&self, catalog: &Catalog) -> BTreeSet<String> {
         let mut actions = BTreeSet::from(["sts:GetCallerIdentity".to_string()]);
         for (type_name, groups) in &self.groups {

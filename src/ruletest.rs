@@ -55,6 +55,7 @@ pub struct TestRun {
     pub untested_rules: Vec<String>,
 }
 
+#[must_use]
 pub fn is_test_file(path: &Path) -> bool {
     path.file_name()
         .and_then(|n| n.to_str())
@@ -100,7 +101,7 @@ pub fn run(paths: &[PathBuf], rules: &RuleSet) -> anyhow::Result<TestRun> {
                 e.message
             )
         })?;
-        let json = docs.first().map(|d| d.to_json()).unwrap_or(Value::Null);
+        let json = docs.first().map_or(Value::Null, super::yaml::Node::to_json);
         let tests: TestFile = serde_json::from_value(json)
             .with_context(|| format!("{}: not a valid tests file", file.display()))?;
         let default_id = file

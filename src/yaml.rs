@@ -38,6 +38,7 @@ pub struct YamlError {
 }
 
 impl Node {
+    #[must_use]
     pub fn as_str(&self) -> Option<&str> {
         match &self.kind {
             Kind::Str(s) => Some(s),
@@ -45,6 +46,7 @@ impl Node {
         }
     }
 
+    #[must_use]
     pub fn as_map(&self) -> Option<&[(Node, Node)]> {
         match &self.kind {
             Kind::Map(entries) => Some(entries),
@@ -53,6 +55,7 @@ impl Node {
     }
 
     /// Value of a string key in a mapping.
+    #[must_use]
     pub fn get(&self, key: &str) -> Option<&Node> {
         self.as_map()?
             .iter()
@@ -61,6 +64,7 @@ impl Node {
     }
 
     /// What a person would call this kind of value, for error messages.
+    #[must_use]
     pub fn kind_name(&self) -> &'static str {
         match self.kind {
             Kind::Null => "null",

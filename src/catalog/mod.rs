@@ -36,6 +36,7 @@ impl FieldType {
         })
     }
 
+    #[must_use]
     pub fn name(self) -> &'static str {
         match self {
             FieldType::String => "string",
@@ -48,6 +49,7 @@ impl FieldType {
         }
     }
 
+    #[must_use]
     pub fn is_numeric(self) -> bool {
         matches!(self, FieldType::Integer | FieldType::Number)
     }
@@ -70,6 +72,7 @@ pub struct Field {
 }
 
 impl Field {
+    #[must_use]
     pub fn leaf(ty: FieldType, description: &str) -> Self {
         Field {
             ty,
@@ -149,6 +152,7 @@ impl Catalog {
         })
     }
 
+    #[must_use]
     pub fn get(&self, name: &str) -> Option<&ResourceType> {
         self.types.get(name)
     }
@@ -202,14 +206,13 @@ pub fn resolve<'c>(shape: &'c Field, path: &str) -> Result<Resolved<'c>, PathErr
                 field = OPEN_OBJECT.get_or_init(|| Field::leaf(FieldType::Object, "free-form"));
                 return Ok(Resolved { field, group });
             }
-            FieldType::Object => match field.fields.get(*segment) {
-                Some(next) => {
+            FieldType::Object => {
+                if let Some(next) = field.fields.get(*segment) {
                     field = next;
                     if group.is_none() {
                         group = next.group.as_deref();
                     }
-                }
-                None => {
+                } else {
                     let candidates = flatten(shape);
                     let mut suggestions = nearest(path, candidates.iter().map(String::as_str));
                     if suggestions.is_empty() {
@@ -230,7 +233,7 @@ pub fn resolve<'c>(shape: &'c Field, path: &str) -> Result<Resolved<'c>, PathErr
                         suggestions,
                     });
                 }
-            },
+            }
             other => {
                 return Err(PathError {
                     message: format!(
@@ -272,6 +275,7 @@ fn join(prefix: &str, name: &str) -> String {
 }
 
 /// Every path reachable from `shape` without entering a list, for suggestions.
+#[must_use]
 pub fn flatten(shape: &Field) -> Vec<String> {
     fn walk(field: &Field, prefix: &str, out: &mut Vec<String>) {
         for (name, child) in &field.fields {

@@ -145,28 +145,27 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
         );
     }
 
-    let (inventory, source) = match &args.inventory {
-        Some(path) => load_inventory(path)?,
-        None => {
-            let options = args.live.options(&config.regions)?;
-            let plan = Plan::from_rules(&set);
-            let inventory = super::live::collect(&options, &plan, args.quiet)?;
-            if let Some(path) = &args.save_inventory {
-                inventory.save(path)?;
-            }
-            let source = Source {
-                kind: "live".into(),
-                inventory_path: args
-                    .save_inventory
-                    .as_ref()
-                    .map(|p| p.display().to_string()),
-                inventory_sha256: None,
-                collected_at: inventory.collected_at.clone(),
-                accounts: inventory.accounts.clone(),
-                resource_count: inventory.resources.len(),
-            };
-            (inventory, source)
+    let (inventory, source) = if let Some(path) = &args.inventory {
+        load_inventory(path)?
+    } else {
+        let options = args.live.options(&config.regions)?;
+        let plan = Plan::from_rules(&set);
+        let inventory = super::live::collect(&options, &plan, args.quiet)?;
+        if let Some(path) = &args.save_inventory {
+            inventory.save(path)?;
         }
+        let source = Source {
+            kind: "live".into(),
+            inventory_path: args
+                .save_inventory
+                .as_ref()
+                .map(|p| p.display().to_string()),
+            inventory_sha256: None,
+            collected_at: inventory.collected_at.clone(),
+            accounts: inventory.accounts.clone(),
+            resource_count: inventory.resources.len(),
+        };
+        (inventory, source)
     };
     let now_text = args.now.clone().or(inventory.collected_at.clone());
     let now = match &now_text {
@@ -298,7 +297,7 @@ fn test(paths: &[PathBuf]) -> anyhow::Result<u8> {
     let Some(set) = load_rules(paths)? else {
         return Ok(2);
     };
-    let run = crate::ruletest::run(&paths, &set)?;
+    let run = crate::ruletest::run(paths, &set)?;
     let mut text = String::new();
     for f in &run.failures {
         let _ = writeln!(
@@ -322,7 +321,7 @@ fn test(paths: &[PathBuf]) -> anyhow::Result<u8> {
         run.failures.len()
     );
     out(&text)?;
-    Ok(if run.failures.is_empty() { 0 } else { 1 })
+    Ok(u8::from(!run.failures.is_empty()))
 }
 
 fn list(paths: &[PathBuf], markdown: bool) -> anyhow::Result<u8> {

@@ -27,7 +27,7 @@ pub struct LiveArgs {
     /// Session name for --role-arn.
     #[arg(long, value_name = "NAME", default_value = "posture")]
     pub role_session_name: String,
-    /// One region (default: the profile's or AWS_REGION).
+    /// One region (default: the profile's or `AWS_REGION`).
     #[arg(long, value_name = "REGION", conflicts_with = "regions")]
     pub region: Option<String>,
     /// Comma-separated regions, or `all` for every region enabled in the account.
@@ -257,7 +257,7 @@ pub struct SummarizeArgs {
     /// Upper bound of the summary's length, in tokens.
     #[arg(long, default_value_t = 1024)]
     pub max_tokens: i32,
-    /// AWS region of the Bedrock endpoint (default: the profile's or AWS_REGION).
+    /// AWS region of the Bedrock endpoint (default: the profile's or `AWS_REGION`).
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
     /// AWS profile for the Bedrock call.
@@ -311,13 +311,12 @@ pub fn summarize(args: SummarizeArgs, configured_model: Option<String>) -> anyho
             })
     })?;
     let text = format!("{}\n", text.trim_end());
-    match &args.output {
-        Some(path) => crate::atomic_write(path, text.as_bytes())
-            .with_context(|| format!("cannot write {}", path.display()))?,
-        None => {
-            use std::io::Write;
-            std::io::stdout().lock().write_all(text.as_bytes())?;
-        }
+    if let Some(path) = &args.output {
+        crate::atomic_write(path, text.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    } else {
+        use std::io::Write;
+        std::io::stdout().lock().write_all(text.as_bytes())?;
     }
     Ok(0)
 }

@@ -93,7 +93,7 @@ pub struct DiffArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum RulesCommand {
-    /// Check rule files against the catalog; every error with file:line:col.
+    /// Check rule files against the catalog; every error with <file:line:col>.
     Validate { paths: Vec<PathBuf> },
     /// Run each rule's `<id>.tests.yaml` cases.
     Test { paths: Vec<PathBuf> },
@@ -114,11 +114,11 @@ pub enum Format {
     Json,
     /// SARIF 2.1.0 for GitHub code scanning (report.sarif).
     Sarif,
-    /// JUnit XML for CI test dashboards (report.junit.xml).
+    /// `JUnit` XML for CI test dashboards (report.junit.xml).
     Junit,
     /// One row per finding (report.csv).
     Csv,
-    /// A short summary for a PR comment or $GITHUB_STEP_SUMMARY (report.md).
+    /// A short summary for a PR comment or $`GITHUB_STEP_SUMMARY` (report.md).
     Markdown,
 }
 
@@ -159,7 +159,7 @@ pub struct ScanArgs {
     /// Lowest severity whose FAIL makes the exit code 1.
     #[arg(long, value_name = "SEVERITY", value_parser = ["info", "low", "medium", "high", "critical"])]
     pub fail_on: Option<String>,
-    /// Override a rule parameter: rule_id.name=value (repeatable).
+    /// Override a rule parameter: `rule_id.name=value` (repeatable).
     #[arg(long = "param", value_name = "RULE.NAME=VALUE")]
     pub params: Vec<String>,
     /// Only rules mapped to this framework (soc2, hipaa, gdpr, fsbp, ...).
@@ -169,7 +169,7 @@ pub struct ScanArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// The clock for age rules and suppression expiry (RFC 3339); default: the inventory's
-    /// collected_at, else now.
+    /// `collected_at`, else now.
     #[arg(long, value_name = "TIME")]
     pub now: Option<String>,
     /// No progress output.
@@ -178,6 +178,7 @@ pub struct ScanArgs {
 }
 
 /// Runs the CLI; never panics on bad input, and a closed stdout is not an error.
+#[must_use]
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

@@ -156,7 +156,7 @@ pub(crate) fn document(identity: &Identity, plan: &Plan) -> ResourceDoc {
         identity.account
     );
     let mut doc = ResourceDoc::new(TYPE, arn, &identity.account, "global");
-    doc.name = identity.account.clone();
+    doc.name.clone_from(&identity.account);
     if plan.wants(TYPE, "identity") {
         doc.set(
             "identity",

@@ -1,4 +1,4 @@
-//! CloudTrail trails, each read once in its home region (shadow copies in other regions are
+//! `CloudTrail` trails, each read once in its home region (shadow copies in other regions are
 //! not listed, so a multi-region trail is one document).
 
 use serde_json::json;
@@ -82,8 +82,8 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
                         .await?;
                     let tags = pages
                         .iter()
-                        .flat_map(|p| p.resource_tag_list())
-                        .flat_map(|list| list.tags_list());
+                        .flat_map(aws_sdk_cloudtrail::operation::list_tags::ListTagsOutput::resource_tag_list)
+                        .flat_map(aws_sdk_cloudtrail::types::ResourceTag::tags_list);
                     Ok(tag_map(tags.map(|t| (t.key(), t.value().unwrap_or("")))))
                 })
                 .await;

@@ -48,7 +48,7 @@ pub(crate) fn targets(options: &CollectOptions) -> Vec<TargetSource> {
     targets
 }
 
-/// The region used for account-wide calls (STS, Account, IAM, S3 ListBuckets) when the chain
+/// The region used for account-wide calls (STS, Account, IAM, S3 `ListBuckets`) when the chain
 /// names none: with an explicit region list, the first listed one.
 fn fallback_region(options: &CollectOptions) -> Option<String> {
     match &options.regions {

@@ -1,4 +1,4 @@
-//! DynamoDB tables of one region. One DescribeTable serves both `sse` and `table`.
+//! `DynamoDB` tables of one region. One `DescribeTable` serves both `sse` and `table`.
 
 use serde_json::json;
 
@@ -59,13 +59,13 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
                             doc.set(
                                 "table",
                                 object(vec![
-                                    ("status", opt_str(table.and_then(|t| t.table_status()).map(|s| s.as_str()))),
+                                    ("status", opt_str(table.and_then(|t| t.table_status()).map(aws_sdk_dynamodb::types::TableStatus::as_str))),
                                     (
                                         "deletion_protection",
-                                        json!(table.and_then(|t| t.deletion_protection_enabled()).unwrap_or(false)),
+                                        json!(table.and_then(aws_sdk_dynamodb::types::TableDescription::deletion_protection_enabled).unwrap_or(false)),
                                     ),
-                                    ("item_count", opt_i64(table.and_then(|t| t.item_count()))),
-                                    ("size_bytes", opt_i64(table.and_then(|t| t.table_size_bytes()))),
+                                    ("item_count", opt_i64(table.and_then(aws_sdk_dynamodb::types::TableDescription::item_count))),
+                                    ("size_bytes", opt_i64(table.and_then(aws_sdk_dynamodb::types::TableDescription::table_size_bytes))),
                                 ]),
                             );
                         }
@@ -83,9 +83,9 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
                     // ListTagsOfResource has no SDK paginator.
                     let request = |token| client.list_tags_of_resource().resource_arn(&arn).set_next_token(token).send();
                     let pages = scope
-                        .token_pages(Service::DynamoDb, "dynamodb:ListTagsOfResource", request, |p| p.next_token())
+                        .token_pages(Service::DynamoDb, "dynamodb:ListTagsOfResource", request, aws_sdk_dynamodb::operation::list_tags_of_resource::ListTagsOfResourceOutput::next_token)
                         .await?;
-                    Ok(tag_map(pages.iter().flat_map(|p| p.tags()).map(|t| (t.key(), t.value()))))
+                    Ok(tag_map(pages.iter().flat_map(aws_sdk_dynamodb::operation::list_tags_of_resource::ListTagsOfResourceOutput::tags).map(|t| (t.key(), t.value()))))
                 })
                 .await;
             if scope.wants_for(TYPE, "point_in_time_recovery", &doc) {

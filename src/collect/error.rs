@@ -18,10 +18,7 @@ where
     let (code, message, transient) = match err {
         SdkError::ServiceError(service) => {
             let e = service.err();
-            let message = e
-                .message()
-                .map(str::to_string)
-                .unwrap_or_else(|| source_text(err));
+            let message = e.message().map_or_else(|| source_text(err), str::to_string);
             let code = match (e.code(), status) {
                 (Some(code), _) => code,
                 // JSON-protocol services behind an XML-speaking authorizer (moto, some proxies)

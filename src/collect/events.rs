@@ -1,5 +1,5 @@
-//! EventBridge buses and rules of one region. The EventBridge SDK has no paginators, so
-//! NextToken is followed by hand (the one exception to "always into_paginator()").
+//! `EventBridge` buses and rules of one region. The `EventBridge` SDK has no paginators, so
+//! `NextToken` is followed by hand (the one exception to "always `into_paginator()`").
 
 use serde_json::{Value, json};
 
@@ -20,13 +20,15 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
             Service::Events,
             "events:ListEventBuses",
             |token| client.list_event_buses().set_next_token(token).send(),
-            |page| page.next_token(),
+            aws_sdk_eventbridge::operation::list_event_buses::ListEventBusesOutput::next_token,
         )
         .await;
     let buses: Vec<_> = match listed {
         Ok(pages) => pages
             .iter()
-            .flat_map(|p| p.event_buses())
+            .flat_map(
+                aws_sdk_eventbridge::operation::list_event_buses::ListEventBusesOutput::event_buses,
+            )
             .cloned()
             .collect(),
         Err(e) => {
@@ -69,11 +71,15 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
                             .set_next_token(token)
                             .send()
                     },
-                    |page| page.next_token(),
+                    aws_sdk_eventbridge::operation::list_rules::ListRulesOutput::next_token,
                 )
                 .await;
             let rules: Vec<_> = match listed {
-                Ok(pages) => pages.iter().flat_map(|p| p.rules()).cloned().collect(),
+                Ok(pages) => pages
+                    .iter()
+                    .flat_map(aws_sdk_eventbridge::operation::list_rules::ListRulesOutput::rules)
+                    .cloned()
+                    .collect(),
                 Err(e) => {
                     scope.listing_failed(RULE, e);
                     Vec::new()
@@ -95,7 +101,13 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
                             object(vec![
                                 ("bus_name", json!(rule_bus)),
                                 ("on_default_bus", json!(rule_bus == "default")),
-                                ("state", opt_str(rule.state().map(|s| s.as_str()))),
+                                (
+                                    "state",
+                                    opt_str(
+                                        rule.state()
+                                            .map(aws_sdk_eventbridge::types::RuleState::as_str),
+                                    ),
+                                ),
                                 ("event_pattern", opt_str(rule.event_pattern())),
                                 ("schedule_expression", opt_str(rule.schedule_expression())),
                             ]),
@@ -135,10 +147,12 @@ async fn read_targets(
             Service::Events,
             "events:ListTargetsByRule",
             request,
-            |page| page.next_token(),
+            aws_sdk_eventbridge::operation::list_targets_by_rule::ListTargetsByRuleOutput::next_token,
         )
         .await?;
-    let targets = pages.iter().flat_map(|p| p.targets());
+    let targets = pages.iter().flat_map(
+        aws_sdk_eventbridge::operation::list_targets_by_rule::ListTargetsByRuleOutput::targets,
+    );
     Ok(targets
         .map(|t| {
             object(vec![

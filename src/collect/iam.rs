@@ -1,4 +1,4 @@
-//! IAM, read once per account from GetAccountAuthorizationDetails: customer-managed policies
+//! IAM, read once per account from `GetAccountAuthorizationDetails`: customer-managed policies
 //! (default version), inline policies of roles, users and groups, and roles, up to a thousand
 //! entities per request. Reading them one by one would cost three to five requests per role and
 //! one per policy; IAM's request rate is the lowest of any service a scan touches.
@@ -52,7 +52,9 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
             return Vec::new();
         }
     };
-    let roles = || pages.iter().flat_map(|p| p.role_detail_list());
+    let roles = || {
+        pages.iter().flat_map(aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsOutput::role_detail_list)
+    };
 
     let mut docs = Vec::new();
     if wants_roles {
@@ -64,13 +66,13 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
             .chain(
                 pages
                     .iter()
-                    .flat_map(|p| p.user_detail_list())
+                    .flat_map(aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsOutput::user_detail_list)
                     .map(|u| (u.arn(), u.user_policy_list())),
             )
             .chain(
                 pages
                     .iter()
-                    .flat_map(|p| p.group_detail_list())
+                    .flat_map(aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsOutput::group_detail_list)
                     .map(|g| (g.arn(), g.group_policy_list())),
             );
         for (owner, policies) in inline {
@@ -81,7 +83,7 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
     let mut docs = scope.done(docs);
     if wants_policies {
         let client = &client;
-        let managed: Vec<&ManagedPolicyDetail> = pages.iter().flat_map(|p| p.policies()).collect();
+        let managed: Vec<&ManagedPolicyDetail> = pages.iter().flat_map(aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsOutput::policies).collect();
         docs.extend(
             scope
                 .each(managed, |policy| async move {
@@ -135,7 +137,9 @@ async fn managed_policy_doc(
             let pages = scope
                 .pages(Service::Iam, "iam:ListPolicyTags", pages.send())
                 .await?;
-            let tags = pages.iter().flat_map(|p| p.tags());
+            let tags = pages
+                .iter()
+                .flat_map(aws_sdk_iam::operation::list_policy_tags::ListPolicyTagsOutput::tags);
             Ok(tag_map(tags.map(|t| (t.key(), t.value()))))
         })
         .await;

@@ -97,7 +97,7 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
                             next_start_key,
                         )
                         .await?;
-                    let tags = pages.iter().flat_map(|p| p.tags());
+                    let tags = pages.iter().flat_map(aws_sdk_kinesis::operation::list_tags_for_stream::ListTagsForStreamOutput::tags);
                     Ok(tag_map(tags.map(|t| (t.key(), t.value().unwrap_or("")))))
                 })
                 .await;
@@ -106,10 +106,10 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
         .await
 }
 
-/// The tag key the next page of ListTagsForStream starts after, when there are more tags.
+/// The tag key the next page of `ListTagsForStream` starts after, when there are more tags.
 fn next_start_key(out: &ListTagsForStreamOutput) -> Option<&str> {
     out.tags()
         .last()
         .filter(|_| out.has_more_tags())
-        .map(|t| t.key())
+        .map(aws_sdk_kinesis::types::Tag::key)
 }

@@ -1,5 +1,5 @@
 //! KMS keys of one region. Aliases are listed once per region and matched to keys, rather than
-//! one ListAliases call per key.
+//! one `ListAliases` call per key.
 
 use std::collections::BTreeMap;
 
@@ -22,36 +22,38 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
     };
     let keys: Vec<(String, Option<String>)> = pages
         .iter()
-        .flat_map(|p| p.keys())
+        .flat_map(aws_sdk_kms::operation::list_keys::ListKeysOutput::keys)
         .filter_map(|k| Some((k.key_id()?.to_string(), k.key_arn().map(str::to_string))))
         .collect();
 
     // key id -> alias names; Err when the listing failed (then every key's group fails).
-    let aliases: Option<Result<BTreeMap<String, Vec<String>>, CollectionError>> = if scope
-        .wants(TYPE, "aliases")
-    {
-        let pages = client.list_aliases().into_paginator().send();
-        Some(
-            scope
-                .pages(Service::Kms, "kms:ListAliases", pages)
-                .await
-                .map(|pages| {
-                    let mut by_key: BTreeMap<String, Vec<String>> = BTreeMap::new();
-                    for alias in pages.iter().flat_map(|p| p.aliases()) {
-                        if let (Some(name), Some(key)) = (alias.alias_name(), alias.target_key_id())
-                        {
-                            by_key
-                                .entry(key.to_string())
-                                .or_default()
-                                .push(name.to_string());
+    let aliases: Option<Result<BTreeMap<String, Vec<String>>, CollectionError>> =
+        if scope.wants(TYPE, "aliases") {
+            let pages = client.list_aliases().into_paginator().send();
+            Some(
+                scope
+                    .pages(Service::Kms, "kms:ListAliases", pages)
+                    .await
+                    .map(|pages| {
+                        let mut by_key: BTreeMap<String, Vec<String>> = BTreeMap::new();
+                        for alias in pages.iter().flat_map(
+                            aws_sdk_kms::operation::list_aliases::ListAliasesOutput::aliases,
+                        ) {
+                            if let (Some(name), Some(key)) =
+                                (alias.alias_name(), alias.target_key_id())
+                            {
+                                by_key
+                                    .entry(key.to_string())
+                                    .or_default()
+                                    .push(name.to_string());
+                            }
                         }
-                    }
-                    by_key
-                }),
-        )
-    } else {
-        None
-    };
+                        by_key
+                    }),
+            )
+        } else {
+            None
+        };
     let tag_index = tagging::index_for(scope, TYPE, "kms").await;
     let tag_index = tag_index.as_ref();
     let client = &client;
@@ -68,11 +70,33 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
                         Some(m) => doc.set(
                             "metadata",
                             object(vec![
-                                ("manager", opt_str(m.key_manager().map(|v| v.as_str()))),
-                                ("state", opt_str(m.key_state().map(|v| v.as_str()))),
-                                ("key_spec", opt_str(m.key_spec().map(|v| v.as_str()))),
-                                ("key_usage", opt_str(m.key_usage().map(|v| v.as_str()))),
-                                ("origin", opt_str(m.origin().map(|v| v.as_str()))),
+                                (
+                                    "manager",
+                                    opt_str(
+                                        m.key_manager()
+                                            .map(aws_sdk_kms::types::KeyManagerType::as_str),
+                                    ),
+                                ),
+                                (
+                                    "state",
+                                    opt_str(
+                                        m.key_state().map(aws_sdk_kms::types::KeyState::as_str),
+                                    ),
+                                ),
+                                (
+                                    "key_spec",
+                                    opt_str(m.key_spec().map(aws_sdk_kms::types::KeySpec::as_str)),
+                                ),
+                                (
+                                    "key_usage",
+                                    opt_str(
+                                        m.key_usage().map(aws_sdk_kms::types::KeyUsageType::as_str),
+                                    ),
+                                ),
+                                (
+                                    "origin",
+                                    opt_str(m.origin().map(aws_sdk_kms::types::OriginType::as_str)),
+                                ),
                                 ("multi_region", json!(m.multi_region().unwrap_or(false))),
                                 (
                                     "created_at",
@@ -132,7 +156,9 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
                     let pages = scope
                         .pages(Service::Kms, "kms:ListResourceTags", pages.send())
                         .await?;
-                    let tags = pages.iter().flat_map(|p| p.tags());
+                    let tags = pages.iter().flat_map(
+                        aws_sdk_kms::operation::list_resource_tags::ListResourceTagsOutput::tags,
+                    );
                     Ok(tag_map(tags.map(|t| (t.tag_key(), t.tag_value()))))
                 })
                 .await;

@@ -1,4 +1,4 @@
-//! Lambda functions of one region. ListFunctions carries the configuration; environment
+//! Lambda functions of one region. `ListFunctions` carries the configuration; environment
 //! variable values are dropped at once and never stored.
 
 use super::util::{object, opt_str, strings, tag_map};
@@ -21,7 +21,10 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
         return Vec::new();
     };
     let mut docs = Vec::new();
-    for f in pages.iter().flat_map(|p| p.functions()) {
+    for f in pages
+        .iter()
+        .flat_map(aws_sdk_lambda::operation::list_functions::ListFunctionsOutput::functions)
+    {
         let Some(name) = f.function_name() else {
             continue;
         };
@@ -40,10 +43,16 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
             doc.set(
                 "configuration",
                 object(vec![
-                    ("runtime", opt_str(f.runtime().map(|r| r.as_str()))),
+                    (
+                        "runtime",
+                        opt_str(f.runtime().map(aws_sdk_lambda::types::Runtime::as_str)),
+                    ),
                     (
                         "package_type",
-                        opt_str(f.package_type().map(|p| p.as_str())),
+                        opt_str(
+                            f.package_type()
+                                .map(aws_sdk_lambda::types::PackageType::as_str),
+                        ),
                     ),
                     ("role_arn", opt_str(f.role())),
                     ("handler", opt_str(f.handler())),
@@ -62,7 +71,7 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
                         opt_str(
                             f.tracing_config()
                                 .and_then(|t| t.mode())
-                                .map(|m| m.as_str()),
+                                .map(aws_sdk_lambda::types::TracingMode::as_str),
                         ),
                     ),
                 ]),

@@ -1,4 +1,4 @@
-//! CloudWatch Logs log groups of one region: one DescribeLogGroups listing fills every group but
+//! `CloudWatch` Logs log groups of one region: one `DescribeLogGroups` listing fills every group but
 //! tags, which come from tag:GetResources or, failing that, one request per group.
 
 use serde_json::json;
@@ -23,7 +23,9 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
         return Vec::new();
     };
     let mut docs = Vec::new();
-    for group in pages.iter().flat_map(|p| p.log_groups()) {
+    for group in pages.iter().flat_map(
+        aws_sdk_cloudwatchlogs::operation::describe_log_groups::DescribeLogGroupsOutput::log_groups,
+    ) {
         let Some(name) = group.log_group_name() else {
             continue;
         };

@@ -12,17 +12,7 @@
 //! on that account's `aws.account` document under `errors["<type>@<region>"]`, which is then
 //! emitted even when the plan does not ask for `aws.account`. Resources are never invented.
 //!
-//! Adding a collector (also for CONTRIBUTING.md):
-//! 1. Declare the type, its groups, fields and API actions in `catalog/catalog.yaml` first.
-//! 2. `collect/<service>.rs` with `collect(scope) -> Vec<ResourceDoc>`: return at once unless
-//!    `scope.wants_type`; list with `scope.listing(type, Service::X, action, paginator)`, which
-//!    records a failed listing on the account; read each resource with `scope.each`, and any
-//!    other paginated call with `scope.pages`.
-//! 3. Fetch a group only when `scope.wants(type, group)`; map "not configured" error codes to
-//!    data with `CollectionError::is_code`, and every other failure to `doc.fail(group, error)`.
-//! 4. Only List/Get/Describe calls; never read secret values.
-//! 5. Register it in `collect()` (regional, or `home` for global services) and add a `Service`
-//!    with a request limit; add a moto test seeding a compliant and a non-compliant resource.
+//! Adding a collector: the checklist in CONTRIBUTING.md ("Adding a resource type").
 
 mod account;
 mod cloudtrail;
@@ -79,7 +69,7 @@ pub struct CollectOptions {
     pub external_id: Option<String>,
     pub role_session_name: String,
     pub regions: RegionSelection,
-    /// Emulator endpoint (moto, LocalStack); S3 then uses path-style addressing.
+    /// Emulator endpoint (moto, `LocalStack`); S3 then uses path-style addressing.
     pub endpoint_url: Option<String>,
     /// Requests in flight at once, over every account and region.
     pub concurrency: usize,
@@ -112,7 +102,7 @@ impl Default for CollectOptions {
 /// Which regions regional services are read in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RegionSelection {
-    /// The region of the credential chain (AWS_REGION, the profile).
+    /// The region of the credential chain (`AWS_REGION`, the profile).
     Default,
     List(Vec<String>),
     /// Every region enabled for the account (account:ListRegions).
@@ -242,7 +232,7 @@ pub async fn collect(
 
     let listing_errors = listing_errors
         .into_inner()
-        .unwrap_or_else(|p| p.into_inner());
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     record_listing_errors(&mut resources, &accounts, listing_errors, plan);
     let mut inventory = Inventory::new(accounts, resources);
     inventory.collected_at = time::OffsetDateTime::now_utc()
@@ -270,21 +260,20 @@ fn record_listing_errors(
         let position = resources
             .iter()
             .position(|d| d.resource_type == account::TYPE && d.account == error.account);
-        let index = match position {
-            Some(index) => index,
-            None => {
-                let caller_arn = accounts
-                    .iter()
-                    .find(|a| a.account == error.account)
-                    .map(|a| a.caller_arn.clone())
-                    .unwrap_or_default();
-                let identity = account::Identity {
-                    account: error.account.clone(),
-                    caller_arn,
-                };
-                resources.push(account::document(&identity, plan));
-                resources.len() - 1
-            }
+        let index = if let Some(index) = position {
+            index
+        } else {
+            let caller_arn = accounts
+                .iter()
+                .find(|a| a.account == error.account)
+                .map(|a| a.caller_arn.clone())
+                .unwrap_or_default();
+            let identity = account::Identity {
+                account: error.account.clone(),
+                caller_arn,
+            };
+            resources.push(account::document(&identity, plan));
+            resources.len() - 1
         };
         let key = format!("{}@{}", error.resource_type, error.region);
         resources[index].errors.insert(key, error.error);
@@ -336,7 +325,7 @@ impl Service {
 
     /// Requests of this service in flight at once, before the global limit. Set below the
     /// services' documented per-account request rates so throttling stays the exception: IAM and
-    /// SSM's DescribeParameters are the lowest (about 20 and 40 requests/s shared by the account).
+    /// SSM's `DescribeParameters` are the lowest (about 20 and 40 requests/s shared by the account).
     fn limit(self) -> usize {
         match self {
             Service::Iam => 8,

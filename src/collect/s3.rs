@@ -1,6 +1,6 @@
-//! S3 general purpose buckets: listed once per account (ListBuckets is global), each bucket read
+//! S3 general purpose buckets: listed once per account (`ListBuckets` is global), each bucket read
 //! through a client of its own region, including regions the scan does not otherwise cover.
-//! Requests per bucket: one per planned group, plus GetBucketLocation only when neither the
+//! Requests per bucket: one per planned group, plus `GetBucketLocation` only when neither the
 //! listing nor a region-filtered listing told the bucket's region.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -16,7 +16,7 @@ use super::{Scope, Service, config};
 use crate::inventory::{CollectionError, ResourceDoc};
 
 const TYPE: &str = "aws.s3.bucket";
-/// ListBuckets' largest page.
+/// `ListBuckets`' largest page.
 const LIST_PAGE_SIZE: i32 = 10_000;
 const GROUPS: [&str; 8] = [
     "tags",
@@ -74,7 +74,7 @@ async fn list_buckets(
         .await?;
     Ok(pages
         .iter()
-        .flat_map(|p| p.buckets())
+        .flat_map(aws_sdk_s3::operation::list_buckets::ListBucketsOutput::buckets)
         .filter_map(|bucket| {
             let region = bucket
                 .bucket_region()
@@ -85,9 +85,9 @@ async fn list_buckets(
         .collect())
 }
 
-/// S3-compatible endpoints that leave out BucketRegion (moto, older gateways) still filter by
+/// S3-compatible endpoints that leave out `BucketRegion` (moto, older gateways) still filter by
 /// region: one filtered listing per scanned region places most buckets without a
-/// GetBucketLocation each. Buckets still unplaced (other regions, or a failed listing) are
+/// `GetBucketLocation` each. Buckets still unplaced (other regions, or a failed listing) are
 /// located one by one in `read_bucket`.
 async fn locate_by_region_filter(scope: &Scope<'_>, buckets: &mut [(String, Option<String>)]) {
     if buckets.iter().all(|(_, region)| region.is_some()) {
@@ -157,19 +157,23 @@ async fn read_bucket(
     listed_region: Option<String>,
 ) -> Option<ResourceDoc> {
     let arn = format!("arn:{}:s3:::{name}", scope.partition);
-    let region = match listed_region {
-        Some(region) => Ok(region),
-        None => {
-            let out = scope
-                .read(
-                    Service::S3,
-                    "s3:GetBucketLocation",
-                    listing.get_bucket_location().bucket(&name).send(),
-                )
-                .await;
-            out.map(|o| bucket_region(o.location_constraint().map(|c| c.as_str())))
-                .map_err(|e| (e.is_code(&["NoSuchBucket"]), e))
-        }
+    let region = if let Some(region) = listed_region {
+        Ok(region)
+    } else {
+        let out = scope
+            .read(
+                Service::S3,
+                "s3:GetBucketLocation",
+                listing.get_bucket_location().bucket(&name).send(),
+            )
+            .await;
+        out.map(|o| {
+            bucket_region(
+                o.location_constraint()
+                    .map(aws_sdk_s3::types::BucketLocationConstraint::as_str),
+            )
+        })
+        .map_err(|e| (e.is_code(&["NoSuchBucket"]), e))
     };
     let region = match region {
         Ok(region) => region,
@@ -239,7 +243,12 @@ async fn read_bucket(
                         ),
                         (
                             "bucket_key",
-                            json!(rule.and_then(|r| r.bucket_key_enabled()).unwrap_or(false)),
+                            json!(
+                                rule.and_then(
+                                    aws_sdk_s3::types::ServerSideEncryptionRule::bucket_key_enabled
+                                )
+                                .unwrap_or(false)
+                            ),
                         ),
                     ]),
                 );
@@ -294,7 +303,13 @@ async fn read_bucket(
                     let days = r.days().filter(|d| *d > 0).map(i64::from);
                     let years = r.years().filter(|y| *y > 0).map(|y| i64::from(y) * 365);
                     object(vec![
-                        ("mode", opt_str(r.mode().map(|m| m.as_str()))),
+                        (
+                            "mode",
+                            opt_str(
+                                r.mode()
+                                    .map(aws_sdk_s3::types::ObjectLockRetentionMode::as_str),
+                            ),
+                        ),
                         ("days", opt_i64(days.or(years))),
                     ])
                 });
@@ -347,8 +362,14 @@ async fn read_bucket(
                     "logging",
                     object(vec![
                         ("enabled", json!(logging.is_some())),
-                        ("target_bucket", opt_str(logging.map(|l| l.target_bucket()))),
-                        ("target_prefix", opt_str(logging.map(|l| l.target_prefix()))),
+                        (
+                            "target_bucket",
+                            opt_str(logging.map(aws_sdk_s3::types::LoggingEnabled::target_bucket)),
+                        ),
+                        (
+                            "target_prefix",
+                            opt_str(logging.map(aws_sdk_s3::types::LoggingEnabled::target_prefix)),
+                        ),
                     ]),
                 );
             }
@@ -373,10 +394,10 @@ async fn read_bucket(
                 doc.set(
                     "public_access_block",
                     json!({
-                        "block_public_acls": flag(|c| c.block_public_acls()),
-                        "ignore_public_acls": flag(|c| c.ignore_public_acls()),
-                        "block_public_policy": flag(|c| c.block_public_policy()),
-                        "restrict_public_buckets": flag(|c| c.restrict_public_buckets()),
+                        "block_public_acls": flag(aws_sdk_s3::types::PublicAccessBlockConfiguration::block_public_acls),
+                        "ignore_public_acls": flag(aws_sdk_s3::types::PublicAccessBlockConfiguration::ignore_public_acls),
+                        "block_public_policy": flag(aws_sdk_s3::types::PublicAccessBlockConfiguration::block_public_policy),
+                        "restrict_public_buckets": flag(aws_sdk_s3::types::PublicAccessBlockConfiguration::restrict_public_buckets),
                     }),
                 );
             }
@@ -429,7 +450,7 @@ fn no_policy() -> Value {
     json!({ "present": false, "denies_insecure_transport": false, "statements": [] })
 }
 
-/// GetBucketLocation's answer as a region: empty means us-east-1, and `EU` is eu-west-1's old name.
+/// `GetBucketLocation`'s answer as a region: empty means us-east-1, and `EU` is eu-west-1's old name.
 fn bucket_region(constraint: Option<&str>) -> String {
     match constraint {
         None | Some("") => "us-east-1".to_string(),
@@ -467,7 +488,10 @@ fn lifecycle_rule(rule: &aws_sdk_s3::types::LifecycleRule) -> Value {
                 ("days", opt_i64(t.days().map(i64::from))),
                 (
                     "storage_class",
-                    opt_str(t.storage_class().map(|s| s.as_str())),
+                    opt_str(
+                        t.storage_class()
+                            .map(aws_sdk_s3::types::TransitionStorageClass::as_str),
+                    ),
                 ),
             ])
         })
@@ -480,7 +504,10 @@ fn lifecycle_rule(rule: &aws_sdk_s3::types::LifecycleRule) -> Value {
                 ("days", opt_i64(t.noncurrent_days().map(i64::from))),
                 (
                     "storage_class",
-                    opt_str(t.storage_class().map(|s| s.as_str())),
+                    opt_str(
+                        t.storage_class()
+                            .map(aws_sdk_s3::types::TransitionStorageClass::as_str),
+                    ),
                 ),
             ])
         })
@@ -493,7 +520,11 @@ fn lifecycle_rule(rule: &aws_sdk_s3::types::LifecycleRule) -> Value {
         ("transitions", Value::Array(transitions)),
         (
             "expiration_days",
-            opt_i64(rule.expiration().and_then(|e| e.days()).map(i64::from)),
+            opt_i64(
+                rule.expiration()
+                    .and_then(aws_sdk_s3::types::LifecycleExpiration::days)
+                    .map(i64::from),
+            ),
         ),
         (
             "noncurrent_transitions",
@@ -503,14 +534,14 @@ fn lifecycle_rule(rule: &aws_sdk_s3::types::LifecycleRule) -> Value {
             "noncurrent_expiration_days",
             opt_i64(
                 rule.noncurrent_version_expiration()
-                    .and_then(|e| e.noncurrent_days())
+                    .and_then(aws_sdk_s3::types::NoncurrentVersionExpiration::noncurrent_days)
                     .map(i64::from),
             ),
         ),
     ])
 }
 
-/// A Deny for every principal when `aws:SecureTransport` is false (Bool or BoolIfExists).
+/// A Deny for every principal when `aws:SecureTransport` is false (Bool or `BoolIfExists`).
 pub(crate) fn denies_insecure_transport(policy: &Value) -> bool {
     let statements = match policy.get("Statement") {
         Some(Value::Array(items)) => items.iter().collect::<Vec<_>>(),

@@ -1,5 +1,5 @@
-//! Secrets Manager secrets of one region: ListSecrets carries rotation, key and tags. The
-//! secret value is never read (no GetSecretValue, no BatchGetSecretValue).
+//! Secrets Manager secrets of one region: `ListSecrets` carries rotation, key and tags. The
+//! secret value is never read (no `GetSecretValue`, no `BatchGetSecretValue`).
 
 use serde_json::json;
 
@@ -23,7 +23,10 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
         return Vec::new();
     };
     let mut docs = Vec::new();
-    for s in pages.iter().flat_map(|p| p.secret_list()) {
+    for s in pages
+        .iter()
+        .flat_map(aws_sdk_secretsmanager::operation::list_secrets::ListSecretsOutput::secret_list)
+    {
         let Some(name) = s.name() else { continue };
         let arn = s.arn().map_or_else(
             || scope.arn("secretsmanager", &format!("secret:{name}")),
@@ -39,7 +42,7 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
                         "interval_days",
                         opt_i64(
                             s.rotation_rules()
-                                .and_then(|r| r.automatically_after_days()),
+                                .and_then(aws_sdk_secretsmanager::types::RotationRulesType::automatically_after_days),
                         ),
                     ),
                     (

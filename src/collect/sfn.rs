@@ -21,7 +21,9 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
     };
     let machines: Vec<(String, String)> = pages
         .iter()
-        .flat_map(|p| p.state_machines())
+        .flat_map(
+            aws_sdk_sfn::operation::list_state_machines::ListStateMachinesOutput::state_machines,
+        )
         .map(|m| (m.name().to_string(), m.state_machine_arn().to_string()))
         .collect();
     let tag_index = tagging::index_for(scope, TYPE, "states").await;
@@ -43,7 +45,7 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
                                         "definition",
                                         object(vec![
                                             ("type", json!(out.r#type().as_str())),
-                                            ("status", opt_str(out.status().map(|s| s.as_str()))),
+                                            ("status", opt_str(out.status().map(aws_sdk_sfn::types::StateMachineStatus::as_str))),
                                             ("role_arn", json!(out.role_arn())),
                                             (
                                                 "lambda_function_arns",
@@ -59,7 +61,7 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
                                 "logging" => {
                                     let logging = out.logging_configuration();
                                     let destinations: Vec<&str> = logging
-                                        .map(|l| l.destinations())
+                                        .map(aws_sdk_sfn::types::LoggingConfiguration::destinations)
                                         .unwrap_or_default()
                                         .iter()
                                         .filter_map(|d| d.cloud_watch_logs_log_group()?.log_group_arn())
@@ -68,13 +70,13 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
                                         "logging",
                                         json!({
                                             "level": logging.and_then(|l| l.level()).map_or("OFF", |l| l.as_str()),
-                                            "include_execution_data": logging.is_some_and(|l| l.include_execution_data()),
+                                            "include_execution_data": logging.is_some_and(aws_sdk_sfn::types::LoggingConfiguration::include_execution_data),
                                             "destinations": strings(destinations),
                                         }),
                                     );
                                 }
                                 _ => {
-                                    let enabled = out.tracing_configuration().is_some_and(|t| t.enabled());
+                                    let enabled = out.tracing_configuration().is_some_and(aws_sdk_sfn::types::TracingConfiguration::enabled);
                                     doc.set("tracing", json!({ "enabled": enabled }));
                                 }
                             }

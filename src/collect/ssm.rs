@@ -1,5 +1,5 @@
-//! SSM parameters of one region: metadata from DescribeParameters only. Values are never read
-//! (no GetParameter, with or without decryption).
+//! SSM parameters of one region: metadata from `DescribeParameters` only. Values are never read
+//! (no `GetParameter`, with or without decryption).
 
 use super::util::{object, opt_str, rfc3339, tag_map};
 use super::{Scope, Service};
@@ -21,22 +21,34 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
         return Vec::new();
     };
     let mut docs = Vec::new();
-    for p in pages.iter().flat_map(|p| p.parameters()) {
+    for p in pages
+        .iter()
+        .flat_map(aws_sdk_ssm::operation::describe_parameters::DescribeParametersOutput::parameters)
+    {
         let Some(name) = p.name() else { continue };
-        let arn = p.arn().map(str::to_string).unwrap_or_else(|| {
-            scope.arn(
-                "ssm",
-                &format!("parameter/{}", name.trim_start_matches('/')),
-            )
-        });
+        let arn = p.arn().map_or_else(
+            || {
+                scope.arn(
+                    "ssm",
+                    &format!("parameter/{}", name.trim_start_matches('/')),
+                )
+            },
+            str::to_string,
+        );
         let mut doc = scope.doc(TYPE, arn, name);
         if scope.wants(TYPE, "metadata") {
             doc.set(
                 "metadata",
                 object(vec![
-                    ("type", opt_str(p.r#type().map(|t| t.as_str()))),
+                    (
+                        "type",
+                        opt_str(p.r#type().map(aws_sdk_ssm::types::ParameterType::as_str)),
+                    ),
                     ("kms_key_id", opt_str(p.key_id())),
-                    ("tier", opt_str(p.tier().map(|t| t.as_str()))),
+                    (
+                        "tier",
+                        opt_str(p.tier().map(aws_sdk_ssm::types::ParameterTier::as_str)),
+                    ),
                     (
                         "last_modified",
                         opt_str(p.last_modified_date().and_then(rfc3339).as_deref()),

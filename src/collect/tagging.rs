@@ -62,7 +62,7 @@ pub(crate) async fn index(
         .pages(Service::Tagging, "tag:GetResources", pages)
         .await
         .ok()?;
-    for mapping in pages.iter().flat_map(|p| p.resource_tag_mapping_list()) {
+    for mapping in pages.iter().flat_map(aws_sdk_resourcegroupstagging::operation::get_resources::GetResourcesOutput::resource_tag_mapping_list) {
         let Some(arn) = mapping.resource_arn() else {
             continue;
         };

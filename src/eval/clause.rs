@@ -63,10 +63,10 @@ fn any(outcomes: impl IntoIterator<Item = Outcome>) -> Outcome {
             Outcome::Error(r) => errors.extend(r),
         }
     }
-    if !errors.is_empty() {
-        Outcome::Error(errors)
-    } else {
+    if errors.is_empty() {
         Outcome::Fail(fails)
+    } else {
+        Outcome::Error(errors)
     }
 }
 
@@ -210,7 +210,7 @@ impl<'r, 'd> Run<'r, 'd> {
             Lookup::Absent => None,
         };
         let resolve = |run: &Self, operand: &Operand| run.operand(operand);
-        let is = |v: Option<&Value>| v.map(show).unwrap_or_else(|| "absent".to_string());
+        let is = |v: Option<&Value>| v.map_or_else(|| "absent".to_string(), show);
         macro_rules! param {
             ($operand:expr) => {
                 match resolve(self, $operand) {
@@ -621,7 +621,7 @@ impl<'r, 'd> Run<'r, 'd> {
                     describe(filter, "", self.params)
                 )),
                 Outcome::Error(r) => {
-                    errors.extend(r.into_iter().map(|r| format!("{}: {r}", show(w))))
+                    errors.extend(r.into_iter().map(|r| format!("{}: {r}", show(w))));
                 }
             }
         }
@@ -770,7 +770,7 @@ impl<'r, 'd> Run<'r, 'd> {
                 Outcome::Pass => matched.push(Value::String(candidate.doc.arn.clone())),
                 Outcome::Fail(_) => {}
                 Outcome::Error(r) => {
-                    errors.extend(r.into_iter().map(|r| format!("{}: {r}", candidate.doc.arn)))
+                    errors.extend(r.into_iter().map(|r| format!("{}: {r}", candidate.doc.arn)));
                 }
             }
         }

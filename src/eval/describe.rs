@@ -17,6 +17,7 @@ pub fn show(value: &Value) -> String {
     }
 }
 
+#[must_use]
 pub fn describe(clause: &Clause, prefix: &str, params: &Params) -> String {
     match clause {
         Clause::All(items) => join(items, prefix, " and ", params),
@@ -124,10 +125,7 @@ fn describe_op(op: &Op, params: &Params) -> String {
 
 fn operand(operand: &Operand, params: &Params) -> String {
     match operand {
-        Operand::Param(name) => params
-            .get(name)
-            .map(show)
-            .unwrap_or_else(|| operand.to_string()),
+        Operand::Param(name) => params.get(name).map_or_else(|| operand.to_string(), show),
         Operand::Literal(value) => show(value),
     }
 }

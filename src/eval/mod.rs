@@ -25,6 +25,7 @@ pub enum Status {
 }
 
 impl Status {
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Pass => "PASS",
@@ -34,6 +35,7 @@ impl Status {
         }
     }
 
+    #[must_use]
     pub fn parse(text: &str) -> Option<Status> {
         [
             Status::Pass,
@@ -109,6 +111,7 @@ pub struct DocView<'d> {
 }
 
 impl<'d> DocView<'d> {
+    #[must_use]
     pub fn new(doc: &'d ResourceDoc) -> Self {
         let mut root = Map::new();
         root.insert("type".into(), Value::String(doc.resource_type.clone()));
@@ -139,6 +142,7 @@ pub struct Context<'d> {
 }
 
 impl<'d> Context<'d> {
+    #[must_use]
     pub fn new(docs: &'d [ResourceDoc], now: OffsetDateTime) -> Self {
         let mut by_type: HashMap<&str, Vec<DocView>> = HashMap::new();
         for doc in docs {
@@ -152,6 +156,7 @@ impl<'d> Context<'d> {
 }
 
 /// Evaluates one rule on one resource.
+#[must_use]
 pub fn evaluate_resource(
     rule: &Rule,
     params: &BTreeMap<String, Value>,

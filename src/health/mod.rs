@@ -15,11 +15,12 @@ pub enum HealthStatus {
     Healthy,
     /// Answered, but slower than the threshold or throttled.
     Degraded,
-    /// Did not answer successfully; the error code says why (AccessDenied is not unreachable).
+    /// Did not answer successfully; the error code says why (`AccessDenied` is not unreachable).
     Unavailable,
 }
 
 impl HealthStatus {
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             HealthStatus::Healthy => "HEALTHY",
@@ -70,7 +71,7 @@ pub fn classify(
     let median = match times.len() {
         0 => 0.0,
         n if n % 2 == 1 => times[n / 2],
-        n => (times[n / 2 - 1] + times[n / 2]) / 2.0,
+        n => f64::midpoint(times[n / 2 - 1], times[n / 2]),
     };
     let max = times.last().copied().unwrap_or(0.0);
     let failures: Vec<&CollectionError> = samples.iter().filter_map(|s| s.error.as_ref()).collect();
@@ -102,6 +103,7 @@ pub fn classify(
     }
 }
 
+#[must_use]
 pub fn render_table(results: &[ServiceHealth]) -> String {
     use tabled::builder::Builder;
     use tabled::settings::Style;
@@ -138,12 +140,9 @@ pub fn render_table(results: &[ServiceHealth]) -> String {
 }
 
 /// 0 when every service is healthy, 1 otherwise.
+#[must_use]
 pub fn exit_code(results: &[ServiceHealth]) -> u8 {
-    if results.iter().all(|r| r.status == HealthStatus::Healthy) {
-        0
-    } else {
-        1
-    }
+    u8::from(!results.iter().all(|r| r.status == HealthStatus::Healthy))
 }
 
 #[cfg(test)]
@@ -201,7 +200,7 @@ mod tests {
             (denied.status, denied.error_code.as_deref()),
             (HealthStatus::Unavailable, Some("AccessDeniedException"))
         );
-        assert_eq!(exit_code(&[h.clone()]), 0);
+        assert_eq!(exit_code(std::slice::from_ref(&h)), 0);
         assert_eq!(exit_code(&[h, denied]), 1);
     }
 }

@@ -189,7 +189,7 @@ pub async fn run(options: &HealthOptions) -> anyhow::Result<Vec<ServiceHealth>> 
         RegionSelection::List(regions) => regions.clone(),
         RegionSelection::Default => vec![
             base.region()
-                .map(|r| r.to_string())
+                .map(std::string::ToString::to_string)
                 .context("no region configured; pass --region")?,
         ],
         RegionSelection::All => {
@@ -203,8 +203,7 @@ pub async fn run(options: &HealthOptions) -> anyhow::Result<Vec<ServiceHealth>> 
             let action = SERVICES
                 .iter()
                 .find(|(n, _)| n == service)
-                .map(|(_, a)| *a)
-                .unwrap_or("");
+                .map_or("", |(_, a)| *a);
             let mut samples = Vec::new();
             for _ in 0..options.samples.max(1) {
                 samples.push(

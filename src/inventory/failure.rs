@@ -41,11 +41,7 @@ impl CollectionError {
     pub fn new(action: &str, code: impl Into<String>, message: impl Into<String>) -> Self {
         let code = code.into();
         CollectionError {
-            service: action
-                .split_once(':')
-                .map(|(s, _)| s)
-                .unwrap_or("")
-                .to_string(),
+            service: action.split_once(':').map_or("", |(s, _)| s).to_string(),
             action: action.to_string(),
             retryable: THROTTLING_CODES.contains(&code.as_str()),
             code,
@@ -66,25 +62,30 @@ impl CollectionError {
         }
     }
 
+    #[must_use]
     pub fn retryable(mut self, retryable: bool) -> Self {
         self.retryable = retryable;
         self
     }
 
+    #[must_use]
     pub fn with_status(mut self, status: Option<u16>) -> Self {
         self.http_status = status;
         self
     }
 
+    #[must_use]
     pub fn is_code(&self, codes: &[&str]) -> bool {
         codes.contains(&self.code.as_str())
     }
 
+    #[must_use]
     pub fn is_throttling(&self) -> bool {
         self.is_code(THROTTLING_CODES)
     }
 
     /// Refused by IAM (or an SCP): a 403, or an access-denied code without one.
+    #[must_use]
     pub fn is_access_denied(&self) -> bool {
         self.http_status == Some(403)
             || self.code.contains("AccessDenied")

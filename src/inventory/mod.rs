@@ -144,6 +144,7 @@ pub struct Inventory {
 }
 
 impl Inventory {
+    #[must_use]
     pub fn new(accounts: Vec<AccountScope>, mut resources: Vec<ResourceDoc>) -> Self {
         resources.sort_by(|a, b| {
             (&a.resource_type, &a.arn, &a.region).cmp(&(&b.resource_type, &b.arn, &b.region))
@@ -207,7 +208,7 @@ impl Inventory {
     }
 }
 
-/// serde_json's message without its trailing " at line L column C" (the variant carries those).
+/// `serde_json`'s message without its trailing " at line L column C" (the variant carries those).
 fn without_position(error: &serde_json::Error) -> String {
     let text = error.to_string();
     match text.rfind(" at line ") {

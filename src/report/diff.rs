@@ -93,10 +93,11 @@ fn entry(
     })
 }
 
+#[must_use]
 pub fn diff(old: &Report, old_path: &Path, new: &Report, new_path: &Path) -> ReportDiff {
     let (old_idx, new_idx) = (index(old), index(new));
     let mut keys: Vec<(&str, &str)> = old_idx.keys().chain(new_idx.keys()).copied().collect();
-    keys.sort();
+    keys.sort_unstable();
     keys.dedup();
     let reference = |r: &Report, p: &Path| ReportRef {
         path: p.display().to_string(),
@@ -131,12 +132,9 @@ pub fn diff(old: &Report, old_path: &Path, new: &Report, new_path: &Path) -> Rep
 
 impl ReportDiff {
     /// 1 when a new failure is at or above `fail_on`, else 0.
+    #[must_use]
     pub fn exit_code(&self, fail_on: Severity) -> u8 {
-        if self.new_failures.iter().any(|e| e.severity >= fail_on) {
-            1
-        } else {
-            0
-        }
+        u8::from(self.new_failures.iter().any(|e| e.severity >= fail_on))
     }
 
     pub fn render_json(&self) -> anyhow::Result<String> {
@@ -145,6 +143,7 @@ impl ReportDiff {
         Ok(text)
     }
 
+    #[must_use]
     pub fn render_table(&self) -> String {
         let mut out = String::new();
         let sections = [

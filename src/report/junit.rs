@@ -1,4 +1,4 @@
-//! JUnit XML for CI test dashboards: one testsuite per rule, one testcase per resource finding.
+//! `JUnit` XML for CI test dashboards: one testsuite per rule, one testcase per resource finding.
 //! FAIL is a `<failure>`, ERROR an `<error>`, SUPPRESSED a `<skipped>` carrying the
 //! justification. Passing resources appear only when the report includes passes.
 
@@ -106,6 +106,7 @@ fn testcase(out: &mut String, finding: &ReportFinding) {
     }
 }
 
+#[must_use]
 pub fn render(report: &Report) -> String {
     let mut suites = String::new();
     let mut total = Tally::default();

@@ -15,6 +15,7 @@ fn cell(text: &str) -> String {
         .replace('\n', "<br>")
 }
 
+#[must_use]
 pub fn render(report: &Report) -> String {
     let s = &report.summary.findings;
     let mut out = String::new();

@@ -77,6 +77,7 @@ pub enum RuleOutcome {
 }
 
 impl RuleOutcome {
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             RuleOutcome::Pass => "PASS",
@@ -182,6 +183,7 @@ pub enum FindingStatus {
 }
 
 impl FindingStatus {
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             FindingStatus::Pass => "PASS",
@@ -449,12 +451,14 @@ impl Report {
     }
 
     /// The rule summary of a finding's rule.
+    #[must_use]
     pub fn rule(&self, id: &str) -> Option<&RuleSummary> {
         self.rules.iter().find(|r| r.id == id)
     }
 
     /// The exit code contract: 1 when a FAIL is at or above `fail_on`, else 3 when any verdict
     /// is ERROR, else 0.
+    #[must_use]
     pub fn exit_code(&self, fail_on: Severity) -> u8 {
         let failed = self
             .summary

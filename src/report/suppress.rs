@@ -2,7 +2,7 @@
 //!
 //! The file is a YAML list (or `suppressions:` holding one) of entries
 //! `{ rule, resource | tags, justification, owner, expires }`. It is parsed with positions so a
-//! bad entry is reported at file:line:col. Expiry is judged at the report's clock (the
+//! bad entry is reported at <file:line:col>. Expiry is judged at the report's clock (the
 //! inventory's `collected_at` or `--now`), never the wall clock, so reports stay reproducible.
 
 use std::collections::BTreeMap;
@@ -44,6 +44,7 @@ pub struct Entry {
 }
 
 impl Entry {
+    #[must_use]
     pub fn is_expired(&self, today: Date) -> bool {
         today > self.expires
     }
@@ -153,16 +154,15 @@ fn string_of<'n>(
     key: &str,
     errors: &mut Vec<Diagnostic>,
 ) -> Option<&'n str> {
-    match node.as_str() {
-        Some(s) => Some(s),
-        None => {
-            errors.push(Diagnostic::new(
-                path,
-                node.pos,
-                format!("`{key}` must be a string, found {}", node.kind_name()),
-            ));
-            None
-        }
+    if let Some(s) = node.as_str() {
+        Some(s)
+    } else {
+        errors.push(Diagnostic::new(
+            path,
+            node.pos,
+            format!("`{key}` must be a string, found {}", node.kind_name()),
+        ));
+        None
     }
 }
 

@@ -39,6 +39,7 @@ struct RuleRow {
     not_applicable: usize,
 }
 
+#[must_use]
 pub fn render(report: &Report, show_pass: bool) -> String {
     let rows: Vec<FindingRow> = report
         .findings

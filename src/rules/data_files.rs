@@ -65,12 +65,13 @@ impl Ctx<'_> {
         for (k, v) in entries.as_ref().and_then(Node::as_map).unwrap_or_default() {
             let date = match &v.kind {
                 Kind::Null => None,
-                Kind::Str(d) => match time::Date::parse(
-                    d,
-                    time::macros::format_description!("[year]-[month]-[day]"),
-                ) {
-                    Ok(date) => Some(date),
-                    Err(_) => {
+                Kind::Str(d) => {
+                    if let Ok(date) = time::Date::parse(
+                        d,
+                        time::macros::format_description!("[year]-[month]-[day]"),
+                    ) {
+                        Some(date)
+                    } else {
                         self.error(
                             node,
                             format!(
@@ -81,7 +82,7 @@ impl Ctx<'_> {
                         );
                         return None;
                     }
-                },
+                }
                 _ => {
                     self.error(
                         node,

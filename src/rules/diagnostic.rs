@@ -29,6 +29,7 @@ impl Diagnostic {
     }
 
     /// Renders the diagnostic against the file's text (which the caller already holds).
+    #[must_use]
     pub fn render(&self, source: &str) -> String {
         let mut out = format!(
             "{}:{}:{}: error: {}\n",
@@ -41,8 +42,7 @@ impl Diagnostic {
             let gutter = self.pos.line.to_string().len();
             let width = source
                 .get(self.pos.start..self.pos.end)
-                .map(|s| s.lines().next().unwrap_or("").chars().count())
-                .unwrap_or(1)
+                .map_or(1, |s| s.lines().next().unwrap_or("").chars().count())
                 .clamp(
                     1,
                     line.chars().count().saturating_sub(self.pos.col - 1).max(1),

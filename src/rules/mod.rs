@@ -34,7 +34,7 @@ impl RuleErrors {
         let mut ordered: Vec<&Diagnostic> = self.diagnostics.iter().collect();
         ordered.sort_by_key(|d| (d.file.clone(), d.pos.line, d.pos.col));
         for d in ordered {
-            let source = self.sources.get(&d.file).map(String::as_str).unwrap_or("");
+            let source = self.sources.get(&d.file).map_or("", String::as_str);
             out.push_str(&d.render(source));
         }
         let files: std::collections::BTreeSet<_> =
@@ -60,6 +60,7 @@ impl std::error::Error for RuleErrors {}
 
 /// Rule files are YAML files; their sibling tests (`*.tests.yaml`) and data files
 /// (`*.data.yaml`) are not rules.
+#[must_use]
 pub fn is_rule_file(path: &Path) -> bool {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     (name.ends_with(".yaml") || name.ends_with(".yml"))
@@ -104,16 +105,15 @@ pub fn load(paths: &[PathBuf], catalog: &Catalog) -> anyhow::Result<Result<RuleS
     for file in files {
         let bytes = std::fs::read(&file)
             .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
-        let text = match String::from_utf8(bytes.clone()) {
-            Ok(text) => text,
-            Err(_) => {
-                errors.diagnostics.push(Diagnostic::new(
-                    &file,
-                    Default::default(),
-                    "the file is not UTF-8 text",
-                ));
-                continue;
-            }
+        let text = if let Ok(text) = String::from_utf8(bytes.clone()) {
+            text
+        } else {
+            errors.diagnostics.push(Diagnostic::new(
+                &file,
+                Default::default(),
+                "the file is not UTF-8 text",
+            ));
+            continue;
         };
         let parsed = parse::parse_file(&file, &text, catalog);
         errors.diagnostics.extend(parsed.diagnostics);
@@ -195,8 +195,7 @@ impl ParamOverride {
         let value = match crate::yaml::parse(raw) {
             Ok(docs) => docs
                 .first()
-                .map(|d| d.to_json())
-                .unwrap_or(Value::String(String::new())),
+                .map_or(Value::String(String::new()), super::yaml::Node::to_json),
             Err(_) => Value::String(raw.to_string()),
         };
         Ok(ParamOverride {

@@ -38,10 +38,12 @@ impl Severity {
         Severity::Critical,
     ];
 
+    #[must_use]
     pub fn parse(text: &str) -> Option<Severity> {
         Self::ALL.into_iter().find(|s| s.as_str() == text)
     }
 
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Info => "info",
@@ -85,6 +87,7 @@ pub enum Cmp {
 }
 
 impl Cmp {
+    #[must_use]
     pub fn symbol(self) -> &'static str {
         match self {
             Cmp::Gt => ">",
@@ -94,6 +97,7 @@ impl Cmp {
         }
     }
 
+    #[must_use]
     pub fn holds(self, left: f64, right: f64) -> bool {
         match self {
             Cmp::Gt => left > right,
@@ -211,10 +215,12 @@ pub struct RuleSet {
 }
 
 impl RuleSet {
+    #[must_use]
     pub fn get(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.id == id)
     }
 
+    #[must_use]
     pub fn params_of(&self, id: &str) -> BTreeMap<String, Value> {
         self.params.get(id).cloned().unwrap_or_default()
     }

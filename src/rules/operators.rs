@@ -145,16 +145,17 @@ impl Ctx<'_> {
                     }
                 }
             }
-            "exists" => match value.kind {
-                Kind::Bool(b) => Some(Op::Exists(b)),
-                _ => {
+            "exists" => {
+                if let Kind::Bool(b) = value.kind {
+                    Some(Op::Exists(b))
+                } else {
                     self.error(
                         value,
                         format!("`exists` takes true or false, found {}", value.kind_name()),
                     );
                     None
                 }
-            },
+            }
             "any" | "all" | "none" => {
                 if !need(self, field.ty == FieldType::Array, "a list") || free {
                     return None;
@@ -320,12 +321,11 @@ impl Ctx<'_> {
         let known: Vec<&str> = self.catalog.types.keys().map(String::as_str).collect();
         let mut types = Vec::new();
         for name in names {
-            match self.catalog.get(name) {
-                Some(ty) => types.push(ty),
-                None => {
-                    self.unknown(type_node, "resource type", name, &known);
-                    return None;
-                }
+            if let Some(ty) = self.catalog.get(name) {
+                types.push(ty);
+            } else {
+                self.unknown(type_node, "resource type", name, &known);
+                return None;
             }
         }
         let attribute = value
@@ -370,7 +370,7 @@ impl Ctx<'_> {
         for (k, v) in entries {
             match k.as_str() {
                 Some(c) if matches!(c, "gt" | "gte" | "lt" | "lte") => {
-                    bounds.push((cmp(c), self.number(v)?))
+                    bounds.push((cmp(c), self.number(v)?));
                 }
                 other => self.unknown(
                     k,
@@ -390,21 +390,20 @@ impl Ctx<'_> {
         let Some(name) = text.strip_prefix("$params.") else {
             return Some(None);
         };
-        match self.params.get(name) {
-            Some(v) => Some(Some((name.to_string(), v.clone()))),
-            None => {
-                let names: Vec<String> = self.params.keys().cloned().collect();
-                let known: Vec<&str> = names.iter().map(String::as_str).collect();
-                if known.is_empty() {
-                    self.error(
-                        node,
-                        format!("unknown parameter `{name}`: the rule declares no `params`"),
-                    );
-                } else {
-                    self.unknown(node, "parameter", name, &known);
-                }
-                None
+        if let Some(v) = self.params.get(name) {
+            Some(Some((name.to_string(), v.clone())))
+        } else {
+            let names: Vec<String> = self.params.keys().cloned().collect();
+            let known: Vec<&str> = names.iter().map(String::as_str).collect();
+            if known.is_empty() {
+                self.error(
+                    node,
+                    format!("unknown parameter `{name}`: the rule declares no `params`"),
+                );
+            } else {
+                self.unknown(node, "parameter", name, &known);
             }
+            None
         }
     }
 
@@ -485,8 +484,7 @@ pub(super) fn field_of_value(value: &Value) -> Field {
     if let Value::Array(items) = value {
         let item = items
             .first()
-            .map(field_of_value)
-            .unwrap_or_else(|| Field::leaf(FieldType::String, ""));
+            .map_or_else(|| Field::leaf(FieldType::String, ""), field_of_value);
         field.items = Some(Box::new(item));
     }
     field
@@ -502,6 +500,7 @@ fn cmp(name: &str) -> Cmp {
 }
 
 /// Whether a JSON value can be compared with a field of this shape.
+#[must_use]
 pub fn fits(value: &Value, field: &Field) -> bool {
     match (field.ty, value) {
         (FieldType::Object, _) if field.fields.is_empty() => true,
@@ -517,6 +516,7 @@ pub fn fits(value: &Value, field: &Field) -> bool {
     }
 }
 
+#[must_use]
 pub fn json_kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",

@@ -89,7 +89,7 @@ pub fn parse_file(file: &Path, text: &str, catalog: &Catalog) -> ParsedFile {
     }
 }
 
-impl<'a> Ctx<'a> {
+impl Ctx<'_> {
     pub(super) fn error(&mut self, node: &Node, message: impl Into<String>) {
         self.diags
             .push(Diagnostic::new(self.file, node.pos, message));

@@ -87,23 +87,20 @@ impl Ctx<'_> {
         let title = self.string(node, "title", true);
         let rationale = self.string(node, "rationale", true);
         let remediation = self.string(node, "remediation", true);
-        let severity = match node.get("severity") {
-            Some(sev_node) => match sev_node.as_str().and_then(Severity::parse) {
-                Some(s) => Some(s),
-                None => {
-                    let names: Vec<&str> = Severity::ALL.iter().map(|s| s.as_str()).collect();
-                    let text = sev_node
-                        .as_str()
-                        .map(String::from)
-                        .unwrap_or_else(|| sev_node.kind_name().to_string());
-                    self.unknown(sev_node, "severity", &text, &names);
-                    None
-                }
-            },
-            None => {
-                self.error(node, "rule is missing `severity`");
+        let severity = if let Some(sev_node) = node.get("severity") {
+            if let Some(s) = sev_node.as_str().and_then(Severity::parse) {
+                Some(s)
+            } else {
+                let names: Vec<&str> = Severity::ALL.iter().map(|s| s.as_str()).collect();
+                let text = sev_node
+                    .as_str()
+                    .map_or_else(|| sev_node.kind_name().to_string(), String::from);
+                self.unknown(sev_node, "severity", &text, &names);
                 None
             }
+        } else {
+            self.error(node, "rule is missing `severity`");
+            None
         };
         self.params = self.params(node);
         let frameworks = self.frameworks(node);

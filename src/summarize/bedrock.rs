@@ -59,6 +59,7 @@ pub enum ConverseError {
 
 impl ConverseError {
     /// The failed call, for the variants where the request reached (or tried to reach) Bedrock.
+    #[must_use]
     pub fn failure(&self) -> Option<&CollectionError> {
         match self {
             ConverseError::AccessDenied { error, .. }

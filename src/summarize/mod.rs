@@ -18,6 +18,7 @@ language summary in Markdown: the overall state in two sentences; what failed an
 what to do first. Do not invent findings, resources or numbers that are not in the summary.";
 
 /// The user message: the report's aggregates, as plain text.
+#[must_use]
 pub fn prompt(report: &Report, include_resources: bool) -> String {
     let s = &report.summary;
     let mut t = String::new();

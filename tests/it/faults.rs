@@ -1,5 +1,5 @@
 //! End to end under faults moto cannot produce: the real `posture` binary scans a moto account
-//! through `crate::support::fault_proxy`, which answers chosen requests with AccessDenied, throttling
+//! through `crate::support::fault_proxy`, which answers chosen requests with `AccessDenied`, throttling
 //! or 500s. What must hold: a call that could not be made makes the rules that read it ERROR
 //! (never PASS) with the reason, the rest of the scan is unaffected, throttling within the retry
 //! budget leaves no trace, and exit code 3 says "not every check was decided".
@@ -58,7 +58,7 @@ async fn seed_body(env: TestEnv) {
     }
 }
 
-/// GetBucketEncryption of `bucket` (S3 REST: `GET /<bucket>?encryption`).
+/// `GetBucketEncryption` of `bucket` (S3 REST: `GET /<bucket>?encryption`).
 fn get_encryption(bucket: &'static str) -> impl Fn(&Request) -> bool + Send + Sync {
     move |r: &Request| {
         r.method == "GET"

@@ -4,9 +4,12 @@
 //! - `cli`: the binary without AWS: rules, offline scans, reports, exit codes.
 //! - `collect`: every collector against moto, by service, plus faults and accounts.
 //! - `e2e`: the real binary scans a seeded moto account; every rule's verdicts.
-//! - `faults`: the real binary behind a fault-injecting proxy (AccessDenied, throttling, 500s).
+//! - `faults`: the real binary behind a fault-injecting proxy (`AccessDenied`, throttling, 500s).
 //! - `health`: `posture health` and the Bedrock probe.
 //! - `harness`: the test harness itself (moto startup).
+
+// Helpers outside #[test] functions unwrap too: a broken fixture should stop the test at once.
+#![allow(clippy::unwrap_used, clippy::format_push_string)]
 
 mod cli;
 mod collect;

@@ -7,7 +7,7 @@ use posture::catalog::Catalog;
 #[test]
 fn every_rule_has_passing_tests() {
     let rules_dir = super::root().join("rules");
-    let set = posture::rules::load(&[rules_dir.clone()], Catalog::builtin())
+    let set = posture::rules::load(std::slice::from_ref(&rules_dir), Catalog::builtin())
         .expect("readable")
         .expect("valid rules");
     let run = posture::ruletest::run(&[rules_dir], &set).expect("tests files load");

@@ -1,5 +1,5 @@
 //! Suppressions: active entries (by ARN glob and by tags), expired ones, ones that match
-//! nothing, and malformed files reported at file:line:col.
+//! nothing, and malformed files reported at <file:line:col>.
 
 use predicates::prelude::*;
 use serde_json::Value;

@@ -1,4 +1,4 @@
-//! Each validation error, as the user sees it: file:line:col, the line, a caret, a hint.
+//! Each validation error, as the user sees it: <file:line:col>, the line, a caret, a hint.
 
 use std::path::{Path, PathBuf};
 

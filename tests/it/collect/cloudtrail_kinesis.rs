@@ -1,4 +1,4 @@
-//! CloudTrail trails and Kinesis streams.
+//! `CloudTrail` trails and Kinesis streams.
 
 use super::*;
 

@@ -1,4 +1,4 @@
-//! EventBridge buses and rules, Step Functions state machines.
+//! `EventBridge` buses and rules, Step Functions state machines.
 
 use super::*;
 

@@ -1,4 +1,4 @@
-//! KMS keys, DynamoDB tables and CloudWatch Logs groups.
+//! KMS keys, `DynamoDB` tables and `CloudWatch` Logs groups.
 
 use super::*;
 

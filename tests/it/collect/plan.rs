@@ -63,7 +63,10 @@ async fn only_iam_plan_body(env: TestEnv) {
         requests.iter().filter_map(Request::service).collect();
     assert_eq!(
         services,
-        ["iam", "sts"].iter().map(|s| s.to_string()).collect()
+        ["iam", "sts"]
+            .iter()
+            .map(std::string::ToString::to_string)
+            .collect()
     );
     // Only the planned group: no analysis, no roles, no account document.
     let policy = doc(&inventory, "aws.iam.policy", "oip-policy");

@@ -1,5 +1,5 @@
 //! A small HTTP/1.1 proxy between the SDK and moto that records every request and injects the
-//! faults moto cannot produce: an error status for chosen requests (AccessDenied on one call,
+//! faults moto cannot produce: an error status for chosen requests (`AccessDenied` on one call,
 //! throttling for N attempts, 500 forever) and hangs (attempt timeouts).
 //!
 //! Hand-rolled on std threads so the tests add no dependency (and no feature unification that
@@ -65,7 +65,7 @@ impl Request {
         )
     }
 
-    /// The signing name from the SigV4 credential scope (`s3`, `iam`, `kms`, ...).
+    /// The signing name from the `SigV4` credential scope (`s3`, `iam`, `kms`, ...).
     pub fn service(&self) -> Option<String> {
         let auth = self.header("authorization")?;
         let credential = auth.split("Credential=").nth(1)?;
@@ -238,7 +238,9 @@ impl FaultProxy {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -259,12 +261,14 @@ fn serve(stream: TcpStream, upstream: &str, state: &Mutex<State>) {
     // One client connection carries many requests (the SDK keeps connections alive).
     while let Some(request) = read_request(&mut reader) {
         let (fault, latency) = {
-            let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
+            let mut state = state
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             state.requests.push(request.clone());
             state.in_flight += 1;
             state.max_in_flight = state.max_in_flight.max(state.in_flight);
             let mut chosen = None;
-            for rule in state.rules.iter_mut() {
+            for rule in &mut state.rules {
                 if rule.remaining != Some(0) && (rule.matcher)(&request) {
                     if let Some(n) = rule.remaining.as_mut() {
                         *n -= 1;
@@ -299,9 +303,12 @@ fn serve(stream: TcpStream, upstream: &str, state: &Mutex<State>) {
         };
         // Done before the answer leaves: once the client has it, it may send its next
         // request at once, which must not be counted as overlapping this one.
-        state.lock().unwrap_or_else(|p| p.into_inner()).in_flight -= 1;
+        state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .in_flight -= 1;
         let written =
-            response.is_some_and(|r| writer.write_all(&r).and_then(|_| writer.flush()).is_ok());
+            response.is_some_and(|r| writer.write_all(&r).and_then(|()| writer.flush()).is_ok());
         if !written {
             return;
         }

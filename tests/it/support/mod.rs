@@ -51,7 +51,7 @@ const AWS_ENV: &[(&str, &str)] = &[
 static MOTO: OnceLock<moto::Moto> = OnceLock::new();
 
 pub struct TestEnv {
-    /// moto's endpoint (seed here, or point a FaultProxy at it).
+    /// moto's endpoint (seed here, or point a `FaultProxy` at it).
     pub moto: String,
 }
 
@@ -283,7 +283,7 @@ pub fn doc<'a>(inventory: &'a Inventory, resource_type: &str, name: &str) -> &'a
     matches[0]
 }
 
-/// A ZIP archive with no entries: enough for moto's CreateFunction (only Invoke runs code).
+/// A ZIP archive with no entries: enough for moto's `CreateFunction` (only Invoke runs code).
 pub fn empty_zip() -> Vec<u8> {
     let mut zip = b"PK\x05\x06".to_vec();
     zip.extend([0u8; 18]);

@@ -4,7 +4,7 @@
 
 use std::io::Read;
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -95,13 +95,11 @@ impl Moto {
     /// `127.0.0.1 - - [date] "GET /path HTTP/1.1" 200 -`; werkzeug colors the request part of
     /// non-2xx lines with ANSI codes, so only the frame of the line is matched).
     pub fn requests_served(&self) -> usize {
-        std::fs::read_to_string(&self.log)
-            .map(|text| {
-                text.lines()
-                    .filter(|l| l.starts_with("127.0.0.1 - - [") && l.contains(" HTTP/1.1"))
-                    .count()
-            })
-            .unwrap_or(0)
+        std::fs::read_to_string(&self.log).map_or(0, |text| {
+            text.lines()
+                .filter(|l| l.starts_with("127.0.0.1 - - [") && l.contains(" HTTP/1.1"))
+                .count()
+        })
     }
 
     fn log_text(&self) -> String {

@@ -1,7 +1,14 @@
 //! Seeding helpers shared by the end-to-end tests: small wrappers over the SDK calls that put a
 //! resource into a given compliance state, so a test reads as a list of states.
 
-use aws_sdk_s3::types::*;
+use aws_sdk_s3::types::{
+    BucketLifecycleConfiguration, BucketLoggingStatus, BucketVersioningStatus, DefaultRetention,
+    ExpirationStatus, LifecycleExpiration, LifecycleRule, LifecycleRuleFilter, LoggingEnabled,
+    ObjectLockConfiguration, ObjectLockEnabled, ObjectLockRetentionMode, ObjectLockRule,
+    PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
+    ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag, Tagging, Transition,
+    TransitionStorageClass, VersioningConfiguration,
+};
 use aws_types::SdkConfig;
 use serde_json::json;
 
@@ -219,12 +226,14 @@ pub async fn table_pitr(ddb: &aws_sdk_dynamodb::Client, name: &str) {
         .expect("pitr");
 }
 
-/// A pay-per-request DynamoDB table keyed on `pk`.
+/// A pay-per-request `DynamoDB` table keyed on `pk`.
 pub fn table_request(
     ddb: &aws_sdk_dynamodb::Client,
     name: &str,
 ) -> aws_sdk_dynamodb::operation::create_table::builders::CreateTableFluentBuilder {
-    use aws_sdk_dynamodb::types::*;
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    };
     ddb.create_table()
         .table_name(name)
         .billing_mode(BillingMode::PayPerRequest)
