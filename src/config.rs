@@ -3,12 +3,33 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use serde::Deserialize;
 
 use crate::rules::ParamOverride;
 
 pub const DEFAULT_FILE: &str = "posture.toml";
+
+/// Why a config file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// toml's message names the line and column and shows the offending line.
+    #[error("{}: {message}", path.display())]
+    Invalid { path: PathBuf, message: String },
+    #[error("{}: parameter {rule}.{name} is not a JSON value: {source}", path.display())]
+    Parameter {
+        path: PathBuf,
+        rule: String,
+        name: String,
+        #[source]
+        source: serde_json::Error,
+    },
+}
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -34,24 +55,37 @@ pub struct Config {
 
 impl Config {
     /// Reads `path`, or `posture.toml` in the current directory when it exists.
-    pub fn load(path: Option<&Path>) -> anyhow::Result<(Config, Option<PathBuf>)> {
+    pub fn load(path: Option<&Path>) -> Result<(Config, Option<PathBuf>), ConfigError> {
         let path = match path {
             Some(p) => p.to_path_buf(),
             None if Path::new(DEFAULT_FILE).is_file() => PathBuf::from(DEFAULT_FILE),
             None => return Ok((Config::default(), None)),
         };
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read config {}", path.display()))?;
-        let config: Config =
-            toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(source) => return Err(ConfigError::Read { path, source }),
+        };
+        let config: Config = match toml::from_str(&text) {
+            Ok(config) => config,
+            Err(e) => {
+                let message = e.to_string();
+                return Err(ConfigError::Invalid { path, message });
+            }
+        };
         Ok((config, Some(path)))
     }
 
-    pub fn param_overrides(&self, origin: &Path) -> anyhow::Result<Vec<ParamOverride>> {
+    pub fn param_overrides(&self, origin: &Path) -> Result<Vec<ParamOverride>, ConfigError> {
         let mut out = Vec::new();
         for (rule, params) in &self.params {
             for (name, value) in params {
-                let value = serde_json::to_value(value).context("parameter value")?;
+                let value =
+                    serde_json::to_value(value).map_err(|source| ConfigError::Parameter {
+                        path: origin.to_path_buf(),
+                        rule: rule.clone(),
+                        name: name.clone(),
+                        source,
+                    })?;
                 out.push(ParamOverride {
                     rule: rule.clone(),
                     name: name.clone(),

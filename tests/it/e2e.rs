@@ -24,8 +24,8 @@ use std::sync::OnceLock;
 use crate::support::fault_proxy::FaultProxy;
 use crate::support::seed::*;
 use crate::support::{
-    REGION, TestEnv, account_config, create_lambda_role, in_child, isolated, isolated_as,
-    posture_command, scan_role, sibling_test,
+    REGION, TestEnv, account_config, create_lambda_role, isolated, posture_command, scan_role,
+    seed_once,
 };
 use aws_sdk_s3::primitives::Blob;
 use aws_sdk_s3::types::{BucketVersioningStatus, ObjectLockRetentionMode, TransitionStorageClass};
@@ -40,20 +40,14 @@ const POSTURE: &str = env!("CARGO_BIN_EXE_posture");
 
 static SEEDED: OnceLock<()> = OnceLock::new();
 
-/// Seeds the shared account once per test binary (a no-op inside a child: the parent did it).
+/// Seeds this area's account once per test binary.
 fn seeded() {
-    if !in_child() {
-        SEEDED.get_or_init(|| isolated_as(&sibling_test("seed_account"), &[], seed_body));
-    }
+    seed_once(&SEEDED, seed_body);
 }
 
 #[test]
 fn seed_account() {
-    if in_child() {
-        isolated(seed_body);
-    } else {
-        seeded();
-    }
+    seeded();
 }
 
 const KEY_GOOD_ALIAS: &str = "alias/e2e-key-good";

@@ -15,8 +15,7 @@ use std::sync::OnceLock;
 use crate::support::fault_proxy::{Fault, FaultProxy, Request};
 use crate::support::seed::{bucket, bucket_encryption};
 use crate::support::{
-    REGION, TestEnv, account_config, in_child, isolated, isolated_as, posture_command, scan_role,
-    sibling_test,
+    REGION, TestEnv, account_config, isolated, posture_command, scan_role, seed_once,
 };
 use serde_json::Value;
 
@@ -29,19 +28,14 @@ const DEFAULT_ENCRYPTION: &str = "rules/s3/s3-bucket-default-encryption.yaml";
 
 static SEEDED: OnceLock<()> = OnceLock::new();
 
+/// Seeds this area's account once per test binary.
 fn seeded() {
-    if !in_child() {
-        SEEDED.get_or_init(|| isolated_as(&sibling_test("seed_account"), &[], seed_body));
-    }
+    seed_once(&SEEDED, seed_body);
 }
 
 #[test]
 fn seed_account() {
-    if in_child() {
-        isolated(seed_body);
-    } else {
-        seeded();
-    }
+    seeded();
 }
 
 async fn seed_body(env: TestEnv) {

@@ -72,6 +72,25 @@ pub fn sibling_test(name: &str) -> String {
     }
 }
 
+/// Seeds an area's account once per binary: `seed` runs as the area's own `seed_account` test
+/// (a sibling of the calling test) the first time any test of the area asks. In a child process
+/// it does nothing: the parent seeded before starting it. `seed_account` itself calls this too,
+/// so a filter that selects only it still seeds, in its own child.
+pub fn seed_once<F, Fut>(done: &OnceLock<()>, seed: F)
+where
+    F: FnOnce(TestEnv) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let name = sibling_test("seed_account");
+    if in_child() {
+        if current_test() == name {
+            isolated(seed);
+        }
+        return;
+    }
+    done.get_or_init(|| isolated_as(&name, &[], seed));
+}
+
 /// Runs `body` in a child process with the test AWS environment; in the parent, starts moto
 /// (once) and the child, and fails with the child's output when the child fails.
 pub fn isolated<F, Fut>(body: F)
