@@ -66,19 +66,32 @@ fn source_text(err: &(dyn std::error::Error + 'static)) -> String {
 /// The scan goes on with the other targets; this one is recorded as unreachable.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum TargetError {
+    /// Neither the target's profile nor the environment names a region.
     #[error("no AWS region configured for {target}; set AWS_REGION or pass --regions")]
-    NoRegion { target: String },
+    NoRegion {
+        /// The target, as `--profile`/`--role-arn` named it.
+        target: String,
+    },
+    /// `--regions` named none.
     #[error("the region list is empty")]
     EmptyRegionList,
+    /// STS GetCallerIdentity failed: no credentials, an expired session, a role not assumable.
     #[error("cannot identify the account of {target}: {error}")]
     Identify {
+        /// The target, as `--profile`/`--role-arn` named it.
         target: String,
+        /// The failed call.
         error: CollectionError,
     },
+    /// `--regions all` could not list the account's regions.
     #[error(
         "cannot list the account's enabled regions ({error}); pass the regions to scan with --regions"
     )]
-    ListRegions { error: CollectionError },
+    ListRegions {
+        /// The failed call.
+        error: CollectionError,
+    },
+    /// `--regions all` found no enabled region.
     #[error("account:ListRegions returned no enabled region; pass --regions")]
     NoEnabledRegion,
 }

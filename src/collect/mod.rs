@@ -55,8 +55,10 @@ pub use error::TargetError;
 /// recorded on the documents instead).
 #[derive(Debug, thiserror::Error)]
 pub enum CollectError {
+    /// No target could be reached; the first target's reason.
     #[error(transparent)]
     Unreachable(TargetError),
+    /// No target was given at all.
     #[error("no account to scan")]
     NoTarget,
 }
@@ -64,10 +66,15 @@ pub enum CollectError {
 /// Settings of a live collection; validated flags from the CLI.
 #[derive(Debug, Clone)]
 pub struct CollectOptions {
+    /// Named profiles to scan, each a target (`--profile`).
     pub profiles: Vec<String>,
+    /// Roles to assume, each a target (`--role-arn`).
     pub role_arns: Vec<String>,
+    /// External id sent with every AssumeRole.
     pub external_id: Option<String>,
+    /// Session name of the assumed roles, as CloudTrail records it.
     pub role_session_name: String,
+    /// Regions to read regional services in.
     pub regions: RegionSelection,
     /// Emulator endpoint (moto, `LocalStack`); S3 then uses path-style addressing.
     pub endpoint_url: Option<String>,
@@ -104,6 +111,7 @@ impl Default for CollectOptions {
 pub enum RegionSelection {
     /// The region of the credential chain (`AWS_REGION`, the profile).
     Default,
+    /// These regions, in this order (the first is the home region).
     List(Vec<String>),
     /// Every region enabled for the account (account:ListRegions).
     All,
@@ -111,7 +119,9 @@ pub enum RegionSelection {
 
 /// Progress of a collection, in resources: the total grows as listings return.
 pub trait Progress: Send + Sync {
+    /// `n` more resources are known to be coming.
     fn add_total(&self, n: u64);
+    /// `n` more resources are done.
     fn advance(&self, n: u64);
 }
 

@@ -16,6 +16,7 @@ pub struct CollectionError {
     /// The service's error code (`AccessDenied`), or posture's name for a failure that has
     /// none: `Timeout`, `DispatchFailure`, `ResponseError`, `InvalidPolicyDocument` ...
     pub code: String,
+    /// What the service (or the transport) said.
     pub message: String,
     /// Whether trying again later may succeed (throttling, 5xx, timeouts, dropped connections).
     pub retryable: bool,
@@ -63,23 +64,27 @@ impl CollectionError {
     }
 
     #[must_use]
+    /// The same failure, marked as worth (or not worth) trying again.
     pub fn retryable(mut self, retryable: bool) -> Self {
         self.retryable = retryable;
         self
     }
 
     #[must_use]
+    /// The same failure, with the HTTP status of the answer.
     pub fn with_status(mut self, status: Option<u16>) -> Self {
         self.http_status = status;
         self
     }
 
     #[must_use]
+    /// Whether the failure's code is one of `codes` (e.g. a "not configured" answer).
     pub fn is_code(&self, codes: &[&str]) -> bool {
         codes.contains(&self.code.as_str())
     }
 
     #[must_use]
+    /// Whether AWS refused for the request rate (see `THROTTLING_CODES`).
     pub fn is_throttling(&self) -> bool {
         self.is_code(THROTTLING_CODES)
     }

@@ -15,35 +15,57 @@ pub use failure::{CollectionError, THROTTLING_CODES};
 #[derive(Debug, thiserror::Error)]
 pub enum InventoryError {
     #[error("cannot read inventory {}: {source}", path.display())]
+    /// The file could not be read.
     Read {
+        /// The inventory file.
         path: PathBuf,
         #[source]
+        /// What the operating system said.
         source: std::io::Error,
     },
     #[error("inventory {} is not UTF-8: invalid byte at offset {offset}", path.display())]
-    NotUtf8 { path: PathBuf, offset: usize },
+    /// The file is not UTF-8; `offset` is the first byte that is not.
+    NotUtf8 {
+        /// The inventory file.
+        path: PathBuf,
+        /// Byte offset of the first invalid byte.
+        offset: usize,
+    },
     #[error("invalid inventory{}: {message} at line {line} column {column}", in_file(path.as_deref()))]
+    /// The file is not an inventory: malformed JSON or a document of the wrong shape.
     Malformed {
+        /// The inventory file, when it was read from one.
         path: Option<PathBuf>,
+        /// Line of the error, from 1.
         line: usize,
+        /// Column of the error, from 1.
         column: usize,
+        /// What is wrong there.
         message: String,
     },
     #[error(
         "invalid inventory{}: format_version {found} is not supported (this posture reads version {supported})",
         in_file(path.as_deref())
     )]
+    /// The file was written in a format this posture does not read.
     UnsupportedVersion {
+        /// The inventory file, when it was read from one.
         path: Option<PathBuf>,
+        /// The file's `format_version`.
         found: u32,
+        /// The version this posture reads.
         supported: u32,
     },
     #[error("cannot serialize the inventory: {0}")]
+    /// The inventory could not be turned into JSON.
     Serialize(#[source] serde_json::Error),
     #[error("cannot write inventory {}: {source}", path.display())]
+    /// The file could not be written (atomically: the old one is left as it was).
     Write {
+        /// The inventory file.
         path: PathBuf,
         #[source]
+        /// What the operating system said.
         source: std::io::Error,
     },
 }
@@ -65,17 +87,24 @@ pub const TOP_LEVEL_FIELDS: &[&str] = &["type", "arn", "account", "region", "nam
 #[serde(deny_unknown_fields)]
 pub struct ResourceDoc {
     #[serde(rename = "type")]
+    /// Catalog type, e.g. `aws.s3.bucket`.
     pub resource_type: String,
+    /// The resource's ARN (for account-level documents, the account's root ARN).
     pub arn: String,
     #[serde(default)]
+    /// Account id the resource belongs to.
     pub account: String,
     #[serde(default)]
+    /// Region it lives in, or `global` for IAM and account documents.
     pub region: String,
     #[serde(default)]
+    /// Name as the service shows it (bucket name, function name, key id ...).
     pub name: String,
     #[serde(default)]
+    /// Tags, when the plan read them; unreadable tags are recorded under `errors["tags"]`.
     pub tags: BTreeMap<String, String>,
     #[serde(default)]
+    /// Attribute groups, each as the catalog describes it.
     pub attributes: Map<String, Value>,
     /// Attribute group (or `tags`, or `<type>@<region>` for a failed listing on `aws.account`)
     /// -> why it could not be collected.
@@ -84,6 +113,7 @@ pub struct ResourceDoc {
 }
 
 impl ResourceDoc {
+    /// A document with no tags, attributes or errors yet.
     pub fn new(resource_type: &str, arn: impl Into<String>, account: &str, region: &str) -> Self {
         ResourceDoc {
             resource_type: resource_type.to_string(),
@@ -123,9 +153,12 @@ impl ResourceDoc {
 )]
 #[serde(deny_unknown_fields)]
 pub struct AccountScope {
+    /// Account id.
     pub account: String,
+    /// Who the scan ran as there (STS GetCallerIdentity).
     #[serde(default)]
     pub caller_arn: String,
+    /// Regions scanned in the account; the first is where global services were read.
     #[serde(default)]
     pub regions: Vec<String>,
 }
@@ -134,17 +167,21 @@ pub struct AccountScope {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Inventory {
+    /// `INVENTORY_FORMAT_VERSION` of the posture that wrote it.
     pub format_version: u32,
     /// RFC 3339 time the collection finished; the clock that rules about age use offline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collected_at: Option<String>,
+    /// Every account the collection reached.
     #[serde(default)]
     pub accounts: Vec<AccountScope>,
+    /// Every resource document, sorted by type, ARN and region.
     pub resources: Vec<ResourceDoc>,
 }
 
 impl Inventory {
     #[must_use]
+    /// An inventory of `resources`, sorted so that saved files are reproducible.
     pub fn new(accounts: Vec<AccountScope>, mut resources: Vec<ResourceDoc>) -> Self {
         resources.sort_by(|a, b| {
             (&a.resource_type, &a.arn, &a.region).cmp(&(&b.resource_type, &b.arn, &b.region))
@@ -198,6 +235,7 @@ impl Inventory {
         Self::parse(text, Some(path))
     }
 
+    /// Writes the inventory as pretty JSON, atomically.
     pub fn save(&self, path: &Path) -> Result<(), InventoryError> {
         let mut text = serde_json::to_string_pretty(self).map_err(InventoryError::Serialize)?;
         text.push('\n');
