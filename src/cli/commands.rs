@@ -67,13 +67,7 @@ fn rule_paths(given: &[PathBuf], config: &Config) -> Vec<PathBuf> {
 /// Loads rules (from ./rules when no path is given); on validation errors prints them all and
 /// returns None (exit 2).
 fn load_rules(paths: &[PathBuf]) -> anyhow::Result<Option<RuleSet>> {
-    let default = [PathBuf::from(DEFAULT_RULES_DIR)];
-    let paths = if paths.is_empty() {
-        &default[..]
-    } else {
-        paths
-    };
-    match rules::load(paths, Catalog::builtin())? {
+    match rules::load(&rule_paths(paths, &Config::default()), Catalog::builtin())? {
         Ok(set) => Ok(Some(set)),
         Err(errors) => {
             eprint!("{}", errors.render());
@@ -297,7 +291,8 @@ fn test(paths: &[PathBuf]) -> anyhow::Result<u8> {
     let Some(set) = load_rules(paths)? else {
         return Ok(2);
     };
-    let run = crate::ruletest::run(paths, &set)?;
+    let paths = rule_paths(paths, &Config::default());
+    let run = crate::ruletest::run(&paths, &set)?;
     let mut text = String::new();
     for f in &run.failures {
         let _ = writeln!(
@@ -321,6 +316,11 @@ fn test(paths: &[PathBuf]) -> anyhow::Result<u8> {
         run.failures.len()
     );
     out(&text)?;
+    if run.cases == 0 {
+        // A test command that ran nothing must not read as a pass.
+        eprintln!("error: no test case found in {}", display_paths(&paths));
+        return Ok(1);
+    }
     Ok(u8::from(!run.failures.is_empty()))
 }
 
@@ -505,4 +505,9 @@ fn describe_fields(t: &mut String, path: &str, field: &Field, depth: usize) {
             describe_fields(t, &format!("{child_path}[]"), item, depth + 1);
         }
     }
+}
+
+fn display_paths(paths: &[PathBuf]) -> String {
+    let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    names.join(", ")
 }

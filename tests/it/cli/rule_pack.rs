@@ -50,6 +50,40 @@ fn rules_test_command_reports_a_broken_expectation() {
     let _ = PathBuf::new();
 }
 
+/// Without a path, `rules test` runs the bundled pack's tests, as `rules validate` checks its rules.
+#[test]
+fn rules_test_without_a_path_tests_the_bundled_pack() {
+    let out = super::posture().args(["rules", "test"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    let cases: usize = stdout
+        .split(" cases in ")
+        .next()
+        .and_then(|n| n.rsplit('\n').next())
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no case count: {stdout}"));
+    assert!(cases > 100, "{stdout}");
+    assert!(stdout.contains(" 0 failed"), "{stdout}");
+    assert!(!stderr.contains("has no tests file"), "{stderr}");
+}
+
+/// A test run that found no case at all is a failure, not "0 passed, 0 failed".
+#[test]
+fn rules_test_with_no_case_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let rule =
+        std::fs::read_to_string(super::root().join("rules/logs/logs-group-min-retention.yaml"))
+            .unwrap();
+    super::write(dir.path(), "logs-group-min-retention.yaml", &rule);
+    super::posture()
+        .args(["rules", "test"])
+        .arg(dir.path())
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("no test case found"));
+}
+
 #[test]
 fn explain_prints_rule_documentation() {
     super::posture()
