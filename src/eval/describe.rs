@@ -17,6 +17,7 @@ pub fn show(value: &Value) -> String {
     }
 }
 
+/// Puts a clause in words, with parameters substituted, for reasons and docs.
 #[must_use]
 pub fn describe(clause: &Clause, prefix: &str, params: &Params) -> String {
     match clause {

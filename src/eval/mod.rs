@@ -15,16 +15,22 @@ pub use describe::describe;
 use crate::inventory::{CollectionError, Inventory, ResourceDoc};
 use crate::rules::{Rule, RuleSet, Severity};
 
+/// The evaluator's verdict on one rule and one resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Status {
+    /// The resource meets the rule.
     Pass,
+    /// The resource does not meet the rule.
     Fail,
+    /// The rule could not be decided, e.g. a value it needs was not collected.
     Error,
+    /// The rule's `where` excluded the resource.
     NotApplicable,
 }
 
 impl Status {
+    /// The serialized form, e.g. `NOT_APPLICABLE`.
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
@@ -35,6 +41,7 @@ impl Status {
         }
     }
 
+    /// Reads the serialized form back; None for any other text.
     #[must_use]
     pub fn parse(text: &str) -> Option<Status> {
         [
@@ -59,17 +66,23 @@ impl std::fmt::Display for Status {
     Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
 )]
 pub struct ResourceRef {
+    /// Resource type, e.g. `s3_bucket`.
     #[serde(rename = "type")]
     pub resource_type: String,
+    /// ARN of the resource.
     pub arn: String,
+    /// AWS account id (12 digits).
     pub account: String,
+    /// AWS region, e.g. `eu-west-1`; `global` for global services.
     pub region: String,
+    /// Display name (bucket name, role name, ...).
     pub name: String,
 }
 
 /// The verdict of one rule on one resource.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Verdict {
+    /// PASS, FAIL, ERROR or NOT_APPLICABLE.
     pub status: Status,
     /// Every path the rule read and the value observed (null: absent or not collected).
     pub evidence: BTreeMap<String, Value>,
@@ -77,12 +90,18 @@ pub struct Verdict {
     pub reasons: Vec<String>,
 }
 
+/// One rule's verdict on one resource.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
+    /// Id of the rule.
     pub rule_id: String,
+    /// Version of the rule.
     pub rule_version: u32,
+    /// Severity of the rule.
     pub severity: Severity,
+    /// The resource judged.
     pub resource: ResourceRef,
+    /// The verdict, its evidence and reasons.
     #[serde(flatten)]
     pub verdict: Verdict,
 }
@@ -90,27 +109,37 @@ pub struct Finding {
 /// Per-rule outcome counts, including what the selector excluded.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RuleTally {
+    /// Resources of the rule's type that were collected.
     pub resources_of_type: usize,
+    /// Resources that passed.
     pub pass: usize,
+    /// Resources that failed.
     pub fail: usize,
+    /// Resources that could not be decided.
     pub error: usize,
+    /// Resources the rule's `where` excluded.
     pub not_applicable: usize,
 }
 
+/// The result of evaluating a rule set over an inventory.
 #[derive(Debug, Clone, Default)]
 pub struct Evaluation {
     /// PASS, FAIL and ERROR findings, sorted by rule id then ARN.
     pub findings: Vec<Finding>,
+    /// rule id -> outcome counts, for every rule evaluated.
     pub tallies: BTreeMap<String, RuleTally>,
 }
 
 /// A resource document as rules read it: top-level fields and attribute groups side by side.
 pub struct DocView<'d> {
+    /// The collected document.
     pub doc: &'d ResourceDoc,
+    /// The JSON object rules read paths from.
     pub root: Value,
 }
 
 impl<'d> DocView<'d> {
+    /// Builds the view; a top-level field wins over an attribute group of the same name.
     #[must_use]
     pub fn new(doc: &'d ResourceDoc) -> Self {
         let mut root = Map::new();
@@ -137,11 +166,14 @@ impl<'d> DocView<'d> {
 
 /// What the evaluator may look at besides the resource itself.
 pub struct Context<'d> {
+    /// The clock for age rules (the collection time, not the wall clock).
     pub now: OffsetDateTime,
+    /// resource type -> every document of that type, for rules that look at other resources.
     pub by_type: HashMap<&'d str, Vec<DocView<'d>>>,
 }
 
 impl<'d> Context<'d> {
+    /// Groups the documents by type.
     #[must_use]
     pub fn new(docs: &'d [ResourceDoc], now: OffsetDateTime) -> Self {
         let mut by_type: HashMap<&str, Vec<DocView>> = HashMap::new();

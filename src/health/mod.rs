@@ -9,9 +9,11 @@ use crate::inventory::CollectionError;
 
 pub use probes::{HealthOptions, SERVICES, run};
 
+/// How a service answered its probe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum HealthStatus {
+    /// Answered every sample quickly.
     Healthy,
     /// Answered, but slower than the threshold or throttled.
     Degraded,
@@ -20,6 +22,7 @@ pub enum HealthStatus {
 }
 
 impl HealthStatus {
+    /// The serialized form, e.g. `DEGRADED`.
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
@@ -33,25 +36,36 @@ impl HealthStatus {
 /// The outcome of one call.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sample {
+    /// Round-trip time of the call, in milliseconds.
     pub millis: f64,
     /// None on success; else the failure, whose code (`AccessDenied`, `ThrottlingException`,
     /// `Timeout`, `DispatchFailure`, ...) and message the table shows.
     pub error: Option<CollectionError>,
 }
 
+/// The probe result of one service in one region.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ServiceHealth {
+    /// Service key, e.g. `s3`.
     pub service: String,
+    /// AWS region probed.
     pub region: String,
     /// The API action probed.
     pub action: String,
+    /// The service's classified health.
     pub status: HealthStatus,
+    /// Number of calls made.
     pub samples: usize,
+    /// Number of calls that failed.
     pub failures: usize,
+    /// Median latency of the calls, in milliseconds (one decimal).
     pub median_ms: f64,
+    /// Slowest call, in milliseconds (one decimal).
     pub max_ms: f64,
+    /// Error code of the failure that decided the status; absent when none failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_code: Option<String>,
+    /// Error message of that failure; absent when none failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_message: Option<String>,
 }
@@ -103,6 +117,7 @@ pub fn classify(
     }
 }
 
+/// Renders the results as a text table, one row per service and region.
 #[must_use]
 pub fn render_table(results: &[ServiceHealth]) -> String {
     use tabled::builder::Builder;

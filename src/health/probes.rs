@@ -29,11 +29,15 @@ pub const SERVICES: &[(&str, &str)] = &[
     ("bedrock", "bedrock:InvokeModel (Converse, maxTokens 1)"),
 ];
 
+/// What `posture health` probes, and how.
 pub struct HealthOptions {
     /// Where to connect; `max_attempts` is forced to 1.
     pub collect: CollectOptions,
+    /// Service keys to probe (see `SERVICES`); empty: all of them.
     pub services: Vec<String>,
+    /// Calls per service and region.
     pub samples: usize,
+    /// Latency (milliseconds) above which a service is DEGRADED.
     pub degraded_ms: f64,
     /// Bedrock is probed only when a model is configured.
     pub bedrock_model: Option<String>,

@@ -4,6 +4,7 @@ use anyhow::Context;
 
 use super::{Report, ReportFinding};
 
+/// The CSV columns, in order.
 pub const HEADER: [&str; 12] = [
     "rule_id",
     "rule_version",
@@ -33,6 +34,7 @@ fn frameworks(report: &Report, finding: &ReportFinding) -> String {
         .unwrap_or_default()
 }
 
+/// Renders the findings as CSV, header first.
 pub fn render(report: &Report) -> anyhow::Result<String> {
     let mut writer = ::csv::Writer::from_writer(Vec::new());
     writer.write_record(HEADER).context("cannot write CSV")?;

@@ -14,9 +14,13 @@ use crate::rules::Severity;
 /// One finding in a diff.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DiffEntry {
+    /// Id of the rule.
     pub rule_id: String,
+    /// Severity of the rule.
     pub severity: Severity,
+    /// ARN of the resource.
     pub arn: String,
+    /// Display name of the resource.
     pub name: String,
     /// The status in the old report (`ABSENT` when it had no such finding).
     pub before: String,
@@ -29,15 +33,21 @@ pub struct DiffEntry {
 /// Where a report came from, so a diff says what it compared.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ReportRef {
+    /// Path the report was read from.
     pub path: String,
+    /// When that scan started (RFC 3339).
     pub started_at: String,
+    /// When its resources were collected (RFC 3339); absent when the report does not say.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub collected_at: Option<String>,
 }
 
+/// The comparison of an old and a new report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ReportDiff {
+    /// The older report.
     pub old: ReportRef,
+    /// The newer report.
     pub new: ReportRef,
     /// FAIL now, not FAIL before.
     pub new_failures: Vec<DiffEntry>,
@@ -93,6 +103,7 @@ fn entry(
     })
 }
 
+/// Compares two reports; findings are matched by rule id and resource ARN.
 #[must_use]
 pub fn diff(old: &Report, old_path: &Path, new: &Report, new_path: &Path) -> ReportDiff {
     let (old_idx, new_idx) = (index(old), index(new));
@@ -137,12 +148,14 @@ impl ReportDiff {
         u8::from(self.new_failures.iter().any(|e| e.severity >= fail_on))
     }
 
+    /// Renders the diff as pretty, newline-terminated JSON.
     pub fn render_json(&self) -> anyhow::Result<String> {
         let mut text = serde_json::to_string_pretty(self).context("cannot serialize the diff")?;
         text.push('\n');
         Ok(text)
     }
 
+    /// Renders the diff as text tables, one per section.
     #[must_use]
     pub fn render_table(&self) -> String {
         let mut out = String::new();

@@ -106,6 +106,7 @@ fn testcase(out: &mut String, finding: &ReportFinding) {
     }
 }
 
+/// Renders the report as JUnit XML: a suite per rule, a test case per finding.
 #[must_use]
 pub fn render(report: &Report) -> String {
     let mut suites = String::new();

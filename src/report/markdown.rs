@@ -15,6 +15,7 @@ fn cell(text: &str) -> String {
         .replace('\n', "<br>")
 }
 
+/// Renders the report as Markdown: summary counts, then failing rules and findings.
 #[must_use]
 pub fn render(report: &Report) -> String {
     let s = &report.summary.findings;

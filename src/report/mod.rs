@@ -30,9 +30,12 @@ pub const TOOL_COMMIT: &str = match option_env!("POSTURE_GIT_COMMIT") {
     None => "unknown",
 };
 
+/// The program that wrote the report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Tool {
+    /// Always `posture`.
     pub name: String,
+    /// Crate version of the build (semver).
     pub version: String,
     /// Git commit of the build, or `unknown` (e.g. built from a source tarball).
     #[serde(default = "unknown")]
@@ -48,14 +51,18 @@ fn unknown() -> String {
 pub struct Source {
     /// `inventory` (offline re-evaluation of a saved file) or `live`.
     pub kind: String,
+    /// Path of the inventory file read; absent for a live scan.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inventory_path: Option<String>,
+    /// SHA-256 (hex) of the inventory file; absent for a live scan.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inventory_sha256: Option<String>,
     /// When the resources were collected (RFC 3339), the clock for age rules.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub collected_at: Option<String>,
+    /// The accounts and regions the resources were collected from.
     pub accounts: Vec<AccountScope>,
+    /// Number of resource documents evaluated.
     pub resource_count: usize,
 }
 
@@ -65,8 +72,11 @@ pub struct Source {
 )]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum RuleOutcome {
+    /// Every resource the rule applies to passed.
     Pass,
+    /// At least one resource failed.
     Fail,
+    /// No resource failed, but at least one could not be decided.
     Error,
     /// Every FAIL and ERROR of the rule is covered by a suppression in force.
     Suppressed,
@@ -77,6 +87,7 @@ pub enum RuleOutcome {
 }
 
 impl RuleOutcome {
+    /// The serialized form, e.g. `NOT_APPLICABLE`.
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
@@ -106,34 +117,51 @@ impl RuleOutcome {
     }
 }
 
+/// A rule as it was evaluated, with its result over all its resources.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RuleSummary {
+    /// Rule id, e.g. `s3-bucket-public-access-blocked`.
     pub id: String,
+    /// Rule version; bumped when the rule's meaning changes.
     pub version: u32,
+    /// One-line statement of what the rule requires.
     pub title: String,
+    /// How much a failure of the rule matters.
     pub severity: Severity,
+    /// The resource type the rule is evaluated on, e.g. `s3_bucket`.
     pub resource_type: String,
+    /// The rule file the rule was loaded from.
     pub file: String,
+    /// The parameter values in force for the rule (defaults merged with overrides).
     pub params: BTreeMap<String, Value>,
+    /// framework -> control ids the rule provides evidence for.
     pub frameworks: BTreeMap<String, Vec<String>>,
     /// Why the rule matters (SARIF help text and auditors read it from the report).
     #[serde(default)]
     pub rationale: String,
+    /// What to do to make a failing resource pass.
     #[serde(default)]
     pub remediation: String,
+    /// The rule's overall result.
     pub outcome: RuleOutcome,
     /// FAIL and ERROR verdicts covered by a suppression (not counted in `fail`/`error`).
     #[serde(default)]
     pub suppressed: usize,
+    /// Resource and verdict counts of the rule (flattened into the rule object).
     #[serde(flatten)]
     pub counts: RuleTally,
 }
 
+/// Finding counts by reported status.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Counts {
+    /// Findings that passed.
     pub pass: usize,
+    /// Findings that failed and are not suppressed.
     pub fail: usize,
+    /// Findings that could not be decided and are not suppressed.
     pub error: usize,
+    /// FAIL and ERROR findings covered by a suppression.
     #[serde(default)]
     pub suppressed: usize,
 }
@@ -159,10 +187,14 @@ impl Counts {
     }
 }
 
+/// Totals over the whole report.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Summary {
+    /// Number of rules evaluated.
     pub rules: usize,
+    /// Finding counts over all rules.
     pub findings: Counts,
+    /// Finding counts per rule severity.
     pub by_severity: BTreeMap<Severity, Counts>,
     /// framework -> control id -> verdict counts of the rules mapped to that control.
     #[serde(default)]
@@ -176,13 +208,18 @@ pub struct Summary {
 )]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum FindingStatus {
+    /// The resource meets the rule.
     Pass,
+    /// The resource does not meet the rule.
     Fail,
+    /// The rule could not be decided (e.g. a value was not collected).
     Error,
+    /// A FAIL or ERROR covered by an accepted risk in force.
     Suppressed,
 }
 
 impl FindingStatus {
+    /// The serialized form, e.g. `SUPPRESSED`.
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
@@ -214,7 +251,9 @@ impl std::fmt::Display for FindingStatus {
 pub struct AppliedSuppression {
     /// The evaluator's verdict before suppression: FAIL or ERROR.
     pub original_status: FindingStatus,
+    /// Why the risk was accepted, as written in the suppression file.
     pub justification: String,
+    /// Who accepted the risk; absent when the entry names no owner.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
     /// Last day (YYYY-MM-DD) the suppression is in force.
@@ -226,15 +265,21 @@ pub struct AppliedSuppression {
 /// One finding of the report: the evaluator's verdict plus what the report decided about it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ReportFinding {
+    /// Id of the rule that produced the finding.
     pub rule_id: String,
+    /// Version of that rule at evaluation time.
     pub rule_version: u32,
+    /// Severity of the rule.
     pub severity: Severity,
+    /// The resource the finding is about.
     pub resource: ResourceRef,
+    /// The verdict as reported.
     pub status: FindingStatus,
     /// Every path the rule read and the value observed (null: absent or not collected).
     pub evidence: BTreeMap<String, Value>,
     /// Why it failed or could not be decided, in words.
     pub reasons: Vec<String>,
+    /// The suppression in force; absent unless `status` is SUPPRESSED.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suppression: Option<AppliedSuppression>,
 }
@@ -258,23 +303,33 @@ impl ReportFinding {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum SuppressionState {
+    /// In force: its expiry date has not passed.
     Active,
+    /// Past its expiry date; it suppressed nothing.
     Expired,
 }
 
 /// A suppression entry as the report records it, in force or not.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct SuppressionRecord {
+    /// Rule id glob the entry applies to.
     pub rule: String,
+    /// ARN glob the entry applies to; absent: any resource of the rule.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<String>,
+    /// Tags a resource must all carry for the entry to apply; empty: no tag condition.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub tags: BTreeMap<String, String>,
+    /// Why the risk was accepted.
     pub justification: String,
+    /// Who accepted the risk; absent when not given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
+    /// Last day (YYYY-MM-DD) the entry is in force.
     pub expires: String,
+    /// `file:line` of the entry.
     pub origin: String,
+    /// Whether the entry was in force at the report's clock.
     pub state: SuppressionState,
     /// How many FAIL or ERROR findings it suppressed.
     pub matched: usize,
@@ -283,7 +338,9 @@ pub struct SuppressionRecord {
 /// The suppression file that was read, and every entry in it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Suppressions {
+    /// Path and SHA-256 of the suppression file.
     pub file: RuleFile,
+    /// Every entry of the file, in file order.
     pub entries: Vec<SuppressionRecord>,
 }
 
@@ -291,15 +348,23 @@ pub struct Suppressions {
 /// with the values it was decided on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Report {
+    /// Format version of the report (see `REPORT_VERSION`).
     pub report_version: u32,
+    /// The program and build that wrote the report.
     pub tool: Tool,
+    /// When the scan started (RFC 3339).
     pub started_at: String,
+    /// When the scan finished (RFC 3339).
     pub finished_at: String,
+    /// Where the resource documents came from.
     pub source: Source,
+    /// Path and SHA-256 of every rule file loaded.
     pub rule_files: Vec<RuleFile>,
+    /// Every rule evaluated, with its outcome and counts.
     pub rules: Vec<RuleSummary>,
     /// FAIL, ERROR and SUPPRESSED findings; PASS findings too when the report includes passes.
     pub findings: Vec<ReportFinding>,
+    /// Whether PASS findings are listed in `findings`.
     pub includes_passes: bool,
     /// The suppression file in force, when one was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -307,19 +372,28 @@ pub struct Report {
     /// Things a reader should know that did not stop the scan (expired or stale suppressions).
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// Totals by status, severity and framework control.
     pub summary: Summary,
 }
 
+/// What `Report::build` needs: the rules, their evaluation and the scan's metadata.
 pub struct ReportInput<'a> {
+    /// The rules that were evaluated.
     pub rules: &'a RuleSet,
+    /// The evaluator's findings and per-rule tallies.
     pub evaluation: Evaluation,
+    /// Where the resource documents came from.
     pub source: Source,
+    /// When the scan started (RFC 3339).
     pub started_at: String,
+    /// When the scan finished (RFC 3339).
     pub finished_at: String,
+    /// Whether PASS findings are kept in the report.
     pub include_passes: bool,
 }
 
 impl Report {
+    /// Builds an unsuppressed report; suppressions are applied afterwards.
     pub fn build(input: ReportInput) -> Report {
         let ReportInput {
             rules,

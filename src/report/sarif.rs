@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use super::{FindingStatus, Report, ReportFinding, RuleSummary};
 use crate::rules::Severity;
 
+/// The SARIF 2.1.0 schema the output declares.
 pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
 fn level(severity: Severity) -> &'static str {
@@ -147,6 +148,7 @@ fn artifact_uri(path: &str) -> String {
     }
 }
 
+/// Builds the SARIF 2.1.0 log of the report as a JSON value.
 pub fn render_value(report: &Report) -> Value {
     let rules: Vec<Value> = report.rules.iter().map(rule_descriptor).collect();
     let results: Vec<Value> = report
@@ -187,6 +189,7 @@ pub fn render_value(report: &Report) -> Value {
     })
 }
 
+/// Renders the SARIF log as pretty, newline-terminated JSON.
 pub fn render(report: &Report) -> anyhow::Result<String> {
     let mut text = serde_json::to_string_pretty(&render_value(report))?;
     text.push('\n');

@@ -8,6 +8,7 @@ use super::Report;
 /// Where the schema is committed, relative to the repository root.
 pub const SCHEMA_PATH: &str = "schema/report.schema.json";
 
+/// The JSON Schema of `Report`.
 #[must_use]
 pub fn report_schema() -> schemars::Schema {
     schemars::schema_for!(Report)

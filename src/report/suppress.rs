@@ -31,19 +31,26 @@ const KEYS: &[&str] = &[
 /// One validated entry: its globs compile and its expiry is a date.
 #[derive(Debug, Clone)]
 pub struct Entry {
+    /// Rule id glob, e.g. `s3-*`.
     pub rule: String,
     rule_glob: GlobMatcher,
+    /// ARN glob; None: any resource of the rule.
     pub resource: Option<String>,
     resource_glob: Option<GlobMatcher>,
+    /// Tags a resource must all carry; empty: no tag condition.
     pub tags: BTreeMap<String, String>,
+    /// Why the risk was accepted.
     pub justification: String,
+    /// Who accepted the risk, when given.
     pub owner: Option<String>,
+    /// Last day the entry is in force.
     pub expires: Date,
     /// `file:line` of the entry.
     pub origin: String,
 }
 
 impl Entry {
+    /// Whether `today` is past the expiry date.
     #[must_use]
     pub fn is_expired(&self, today: Date) -> bool {
         today > self.expires
@@ -71,8 +78,11 @@ impl Entry {
 /// A loaded suppression file.
 #[derive(Debug, Clone)]
 pub struct SuppressionFile {
+    /// Where the file was read from.
     pub path: PathBuf,
+    /// SHA-256 (hex) of the file's bytes.
     pub sha256: String,
+    /// The entries, in file order.
     pub entries: Vec<Entry>,
 }
 

@@ -39,6 +39,7 @@ struct RuleRow {
     not_applicable: usize,
 }
 
+/// Renders the report as text tables; PASS findings only when `show_pass`.
 #[must_use]
 pub fn render(report: &Report, show_pass: bool) -> String {
     let rows: Vec<FindingRow> = report

@@ -17,7 +17,9 @@ pub const ACTION: &str = "bedrock:InvokeModel";
 pub struct Request<'a> {
     /// Model id or inference profile id.
     pub model: &'a str,
+    /// System text sent with the prompt; None: none.
     pub system: Option<&'a str>,
+    /// The user message.
     pub prompt: &'a str,
     /// Upper bound of the answer's length, in tokens.
     pub max_tokens: i32,
@@ -27,34 +29,47 @@ pub struct Request<'a> {
 /// status; each displays as `Bedrock model <id> did not answer: <code>: <message> (<action>)`.
 #[derive(Debug, thiserror::Error)]
 pub enum ConverseError {
+    /// The request could not be built.
     #[error("cannot build the Bedrock message")]
     Message(#[source] aws_sdk_bedrockruntime::error::BuildError),
     /// The caller may not invoke the model, or the account was not granted access to it.
     #[error("Bedrock model {model} did not answer: {error}")]
     AccessDenied {
+        /// The model id asked.
         model: String,
+        /// The failed call: its code, message and HTTP status.
         error: CollectionError,
     },
     /// Throttled or over quota, after the retries of the client's configuration.
     #[error("Bedrock model {model} did not answer: {error}")]
     Throttled {
+        /// The model id asked.
         model: String,
+        /// The failed call: its code, message and HTTP status.
         error: CollectionError,
     },
     /// The model id was refused: unknown, or not offered in the region.
     #[error("Bedrock model {model} did not answer: {error}")]
     ModelUnavailable {
+        /// The model id asked.
         model: String,
+        /// The failed call: its code, message and HTTP status.
         error: CollectionError,
     },
     /// Any other failure; `error.code` and `error.message` say which.
     #[error("Bedrock model {model} did not answer: {error}")]
     Other {
+        /// The model id asked.
         model: String,
+        /// The failed call: its code, message and HTTP status.
         error: CollectionError,
     },
+    /// The model answered, but with no text block.
     #[error("Bedrock model {model} answered without text")]
-    NoText { model: String },
+    NoText {
+        /// The model id asked.
+        model: String,
+    },
 }
 
 impl ConverseError {

@@ -11,6 +11,7 @@ use crate::report::{FindingStatus, Report, RuleOutcome};
 /// How many resources per rule are named when resources are included.
 const RESOURCES_PER_RULE: usize = 20;
 
+/// System text sent with the summary: audience, format and a ban on inventing facts.
 pub const SYSTEM_PROMPT: &str = "You write for auditors and engineering managers who have never \
 heard of the scanning tool. From the compliance scan summary you are given, write a short plain-\
 language summary in Markdown: the overall state in two sentences; what failed and why it matters \
