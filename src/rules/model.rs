@@ -21,6 +21,7 @@ use serde_json::Value;
     schemars::JsonSchema,
 )]
 #[serde(rename_all = "lowercase")]
+/// How serious a failed rule is; YAML `severity`, one of info, low, medium, high, critical.
 pub enum Severity {
     Info,
     Low,
@@ -30,6 +31,7 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// Every severity, least serious first.
     pub const ALL: [Severity; 5] = [
         Severity::Info,
         Severity::Low,
@@ -39,11 +41,13 @@ impl Severity {
     ];
 
     #[must_use]
+    /// The severity spelled `text` in a rule file, if any.
     pub fn parse(text: &str) -> Option<Severity> {
         Self::ALL.into_iter().find(|s| s.as_str() == text)
     }
 
     #[must_use]
+    /// The spelling used in rule files and reports.
     pub fn as_str(self) -> &'static str {
         match self {
             Severity::Info => "info",
@@ -64,7 +68,9 @@ impl fmt::Display for Severity {
 /// A value in a rule: written literally, or a parameter resolved at evaluation.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Operand {
+    /// A value written in the rule.
     Literal(Value),
+    /// `$params.NAME`: the rule parameter of that name.
     Param(String),
 }
 
@@ -79,6 +85,7 @@ impl fmt::Display for Operand {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A numeric comparison (YAML `gt`, `gte`, `lt`, `lte`).
 pub enum Cmp {
     Gt,
     Gte,
@@ -181,6 +188,7 @@ pub enum Clause {
 }
 
 #[derive(Debug, Clone)]
+/// One validated rule, as loaded from its YAML file.
 pub struct Rule {
     pub id: String,
     /// Bumped by rule authors when the meaning changes; reported with every finding.
@@ -216,11 +224,13 @@ pub struct RuleSet {
 
 impl RuleSet {
     #[must_use]
+    /// The rule with this id, if loaded.
     pub fn get(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.id == id)
     }
 
     #[must_use]
+    /// The parameters in force for the rule with this id (empty when unknown).
     pub fn params_of(&self, id: &str) -> BTreeMap<String, Value> {
         self.params.get(id).cloned().unwrap_or_default()
     }
