@@ -516,6 +516,7 @@ pub fn fits(value: &Value, field: &Field) -> bool {
     }
 }
 
+/// The kind of a JSON value in words ("a string", "a list"), for error messages.
 #[must_use]
 pub fn json_kind(value: &Value) -> &'static str {
     match value {
