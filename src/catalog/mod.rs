@@ -11,12 +11,19 @@ use crate::inventory::TOP_LEVEL_FIELDS;
 const CATALOG_YAML: &str = include_str!("catalog.yaml");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The type of a catalog field (`type` in `catalog.yaml`); rule operators are checked against it.
 pub enum FieldType {
+    /// `string`: a JSON string; timestamps too, with unit `rfc3339`.
     String,
+    /// `integer`: a whole number; takes the numeric operators.
     Integer,
+    /// `number`: any JSON number; takes the numeric operators.
     Number,
+    /// `boolean`: true or false.
     Boolean,
+    /// `object`: named fields; one declared without fields accepts any path below it, untyped.
     Object,
+    /// `array`: a list of `items`; rules look inside it with any/all/none/count.
     Array,
     /// String keys to string values (tags).
     Map,
@@ -37,6 +44,7 @@ impl FieldType {
     }
 
     #[must_use]
+    /// The type as `catalog.yaml` spells it, for messages and `posture catalog`.
     pub fn name(self) -> &'static str {
         match self {
             FieldType::String => "string",
@@ -50,6 +58,7 @@ impl FieldType {
     }
 
     #[must_use]
+    /// Whether `gt`, `gte`, `lt` and `lte` apply (integer or number).
     pub fn is_numeric(self) -> bool {
         matches!(self, FieldType::Integer | FieldType::Number)
     }
@@ -58,8 +67,12 @@ impl FieldType {
 /// The shape of one value in a resource document.
 #[derive(Debug, Clone)]
 pub struct Field {
+    /// What kind of value it holds.
     pub ty: FieldType,
+    /// What the value means, as `posture catalog TYPE` prints it; empty when the catalog gives
+    /// none.
     pub description: String,
+    /// Unit the catalog states for the value (e.g. `days`, `rfc3339`); None when it states none.
     pub unit: Option<String>,
     /// Named fields of an object. An object without declared fields accepts any sub-path.
     pub fields: BTreeMap<String, Field>,
@@ -73,6 +86,7 @@ pub struct Field {
 
 impl Field {
     #[must_use]
+    /// A field of type `ty` with no unit, fields, items, group or API actions.
     pub fn leaf(ty: FieldType, description: &str) -> Self {
         Field {
             ty,
@@ -87,8 +101,11 @@ impl Field {
 }
 
 #[derive(Debug, Clone)]
+/// One resource type: how its resources are listed and the shape of their documents.
 pub struct ResourceType {
+    /// Type name, e.g. `aws.s3.bucket`; rules name it under `resource`.
     pub name: String,
+    /// What a resource of this type is, as `posture catalog` prints it.
     pub description: String,
     /// API actions that enumerate resources of this type.
     pub list_actions: Vec<String>,
@@ -97,14 +114,18 @@ pub struct ResourceType {
 }
 
 impl ResourceType {
+    /// Its attribute groups, by name: each is collected, and can fail, as one unit.
     pub fn groups(&self) -> impl Iterator<Item = (&String, &Field)> {
         self.root.fields.iter().filter(|(_, f)| f.group.is_some())
     }
 }
 
 #[derive(Debug, Clone)]
+/// Every resource type posture can collect and rules can read, and where role permissions live.
 pub struct Catalog {
+    /// Resource types by name.
     pub types: BTreeMap<String, ResourceType>,
+    /// Where `allowed_by_role` finds a role's policies; shared by every rule that uses it.
     pub role_permissions: Arc<RolePermissions>,
 }
 
@@ -112,28 +133,36 @@ pub struct Catalog {
 /// `allowed_by_role` judges a role from these groups, and the plan collects them for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RolePermissions {
+    /// Catalog type whose documents are roles (`aws.iam.role` in the built-in catalog).
     pub role_type: String,
     /// The role's group whose fields list the ARNs of its policies.
     pub role_group: String,
     /// Fields of that group holding policy ARNs (attached managed policies, inline policies).
     pub policy_arn_fields: Vec<String>,
+    /// Catalog type whose documents are the policies those ARNs name (`aws.iam.policy`).
     pub policy_type: String,
     /// The policy's group, and its field holding the normalized statements.
     pub policy_group: String,
+    /// The field of `policy_group` that holds the statements (a list).
     pub statements_field: String,
 }
 
 /// Where a rule path leads, relative to some shape.
 #[derive(Debug, Clone)]
 pub struct Resolved<'c> {
+    /// The shape of the value at the path.
     pub field: &'c Field,
     /// The attribute group the path reads, when it crosses one.
     pub group: Option<&'c str>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// Why a rule path does not resolve against the catalog.
 pub struct PathError {
+    /// What is wrong, e.g. "unknown attribute `x`" or "`a` has no field `b`".
     pub message: String,
+    /// Valid paths near the one written, else up to eight fields where it went wrong; shown as
+    /// a "did you mean" hint (may be empty).
     pub suggestions: Vec<String>,
 }
 
@@ -153,14 +182,18 @@ impl Catalog {
     }
 
     #[must_use]
+    /// The type with this name, if the catalog has one.
     pub fn get(&self, name: &str) -> Option<&ResourceType> {
         self.types.get(name)
     }
 
+    /// Up to three type names close to `name`, best first, for "did you mean" hints.
     pub fn nearest_types(&self, name: &str) -> Vec<String> {
         nearest(name, self.types.keys().map(String::as_str))
     }
 
+    /// Parses catalog YAML, checking every type, group and field and `role_permissions`; the
+    /// error names the place at fault.
     pub fn parse(text: &str) -> Result<Catalog, String> {
         let docs =
             crate::yaml::parse(text).map_err(|e| format!("line {}: {}", e.pos.line, e.message))?;
