@@ -8,6 +8,7 @@ use crate::inventory::TOP_LEVEL_FIELDS;
 use crate::rules::{Clause, Op, RuleSet};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// What a scan collects: the resource types to list and, for each, the attribute groups to fetch.
 pub struct Plan {
     /// Resource type -> attribute groups (including `tags`) the rules read.
     pub groups: BTreeMap<String, BTreeSet<String>>,
@@ -20,7 +21,9 @@ pub struct Plan {
 /// A tag condition from a rule's `where`: the key exists, or has one of the values.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TagGate {
+    /// Tag key the resource must carry.
     pub key: String,
+    /// Values of which the tag must have one; None: any value (`exists: true`).
     pub values: Option<Vec<String>>,
 }
 
@@ -36,17 +39,20 @@ impl TagGate {
 
 impl Plan {
     #[must_use]
+    /// Whether resources of this type are listed at all (some rule reads or refers to the type).
     pub fn wants_type(&self, resource_type: &str) -> bool {
         self.groups.contains_key(resource_type)
     }
 
     #[must_use]
+    /// Whether some rule reads `group` of `resource_type`; `wants_for` also applies tag gates.
     pub fn wants(&self, resource_type: &str, group: &str) -> bool {
         self.groups
             .get(resource_type)
             .is_some_and(|groups| groups.contains(group))
     }
 
+    /// Plans listing `resource_type` and, when `group` is given, fetching that group.
     pub fn add(&mut self, resource_type: &str, group: Option<&str>) {
         let groups = self.groups.entry(resource_type.to_string()).or_default();
         if let Some(group) = group {
