@@ -39,22 +39,32 @@ struct Case {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+/// A test case whose rule did not reach the expected verdict, or that could not be run.
 pub struct CaseFailure {
+    /// The tests file holding the case.
     pub file: PathBuf,
+    /// Id of the rule under test.
     pub rule: String,
+    /// The case's `name`.
     pub case: String,
+    /// What went wrong: the verdict and reasons got, a missing reason text, or a bad case.
     pub problem: String,
 }
 
 #[derive(Debug, Default)]
+/// The outcome of running every tests file found; `posture rules test` prints it.
 pub struct TestRun {
+    /// Tests files run.
     pub files: usize,
+    /// Cases run across those files; zero makes `rules test` fail.
     pub cases: usize,
+    /// Cases that did not pass, in file and case order.
     pub failures: Vec<CaseFailure>,
     /// Rules loaded with no tests file.
     pub untested_rules: Vec<String>,
 }
 
+/// Whether `path` is a tests file (`*.tests.yaml`), not a rule.
 #[must_use]
 pub fn is_test_file(path: &Path) -> bool {
     path.file_name()
@@ -90,8 +100,7 @@ pub fn run(paths: &[PathBuf], rules: &RuleSet) -> anyhow::Result<TestRun> {
     let mut run = TestRun::default();
     let mut tested = std::collections::BTreeSet::new();
     for file in &files {
-        let text = std::fs::read_to_string(file)
-            .with_context(|| format!("cannot read {}", file.display()))?;
+        let text = crate::input::read_text(file, crate::input::FileKind::Rules)?.text;
         let docs = crate::yaml::parse(&text).map_err(|e| {
             anyhow::anyhow!(
                 "{}:{}:{}: {}",

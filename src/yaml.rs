@@ -162,14 +162,59 @@ fn resolve_plain(value: &str) -> Kind {
     Kind::Str(value.to_string())
 }
 
+/// Deepest nesting of lists and mappings accepted. Rule files nest a few levels; the limit
+/// keeps a hostile file from exhausting the stack of any recursive walk over the tree.
+pub const MAX_DEPTH: usize = 64;
+
+/// Most nodes that aliases may copy into a stream, in total. An alias copies its anchor's
+/// whole subtree, so ten aliases of ten aliases... grow exponentially ("billion laughs").
+pub const MAX_ALIAS_NODES: usize = 100_000;
+
+/// The first character YAML does not allow anywhere in a stream (C0 controls other than tab,
+/// line feed and carriage return, DEL, C1 controls other than NEL, and the non-characters
+/// U+FFFE and U+FFFF), with its byte offset. Quoted strings cannot hold them either: they
+/// must be written as escapes. saphyr would stop at a NUL without an error and drop the rest.
+fn forbidden_character(text: &str) -> Option<(usize, char)> {
+    text.char_indices().find(|&(_, c)| {
+        matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{7f}')
+            || (('\u{80}'..='\u{9f}').contains(&c) && c != '\u{85}')
+            || matches!(c, '\u{fffe}' | '\u{ffff}')
+    })
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
 /// Parses every document of a YAML stream. An empty stream gives no documents.
 pub fn parse(text: &str) -> Result<Vec<Node>, YamlError> {
+    if let Some((offset, c)) = forbidden_character(text) {
+        let (line, col) = line_col(text, offset);
+        return Err(YamlError {
+            message: format!(
+                "control character U+{:04X} is not allowed in YAML (inside a double-quoted string, write it as an escape such as \\x{:02X})",
+                c as u32,
+                c as u32 & 0xFF
+            ),
+            pos: Pos {
+                line,
+                col,
+                start: offset,
+                end: offset + c.len_utf8(),
+            },
+        });
+    }
     let offsets = Offsets::new(text);
     let mut builder = Builder {
         offsets,
         anchors: HashMap::new(),
         stack: Vec::new(),
         docs: Vec::new(),
+        alias_nodes: 0,
     };
     for event in Parser::new_from_str(text) {
         let (event, span) = event.map_err(|e| {
@@ -192,14 +237,61 @@ pub fn parse(text: &str) -> Result<Vec<Node>, YamlError> {
 
 enum Frame {
     Seq(Vec<Node>, Pos, usize),
-    Map(Vec<(Node, Node)>, Option<Node>, Pos, usize),
+    Map(MapFrame),
+}
+
+/// A mapping being built: its entries, the key waiting for its value, and the keys seen so
+/// far (so a duplicate is found in constant time, not by scanning every earlier key).
+struct MapFrame {
+    entries: Vec<(Node, Node)>,
+    pending: Option<Node>,
+    seen: HashMap<KeyId, usize>,
+    pos: Pos,
+    anchor: usize,
+}
+
+/// What makes two keys the same key: `1` and `"1"` differ, `a` and `'a'` do not.
+#[derive(Hash, PartialEq, Eq)]
+struct KeyId(u8, String);
+
+impl KeyId {
+    fn of(node: &Node) -> KeyId {
+        let kind = match node.kind {
+            Kind::Null => 0,
+            Kind::Bool(_) => 1,
+            Kind::Int(_) => 2,
+            Kind::Float(_) => 3,
+            Kind::Str(_) => 4,
+            Kind::Seq(_) => 5,
+            Kind::Map(_) => 6,
+        };
+        KeyId(kind, key_text(node))
+    }
 }
 
 struct Builder {
     offsets: Offsets,
-    anchors: HashMap<usize, Node>,
+    /// Anchored nodes with their size in nodes.
+    anchors: HashMap<usize, (Node, usize)>,
     stack: Vec<Frame>,
     docs: Vec<Node>,
+    /// Nodes copied by aliases so far.
+    alias_nodes: usize,
+}
+
+/// Number of nodes in a tree (iterative: the tree may be as deep as `MAX_DEPTH`).
+fn node_count(node: &Node) -> usize {
+    let mut count = 0;
+    let mut pending = vec![node];
+    while let Some(node) = pending.pop() {
+        count += 1;
+        match &node.kind {
+            Kind::Seq(items) => pending.extend(items),
+            Kind::Map(entries) => pending.extend(entries.iter().flat_map(|(k, v)| [k, v])),
+            _ => {}
+        }
+    }
+    count
 }
 
 impl Builder {
@@ -214,11 +306,19 @@ impl Builder {
                 self.push(Node { kind, pos }, anchor)
             }
             Event::SequenceStart(anchor, _) => {
+                self.check_depth(pos)?;
                 self.stack.push(Frame::Seq(Vec::new(), pos, anchor));
                 Ok(())
             }
             Event::MappingStart(anchor, _) => {
-                self.stack.push(Frame::Map(Vec::new(), None, pos, anchor));
+                self.check_depth(pos)?;
+                self.stack.push(Frame::Map(MapFrame {
+                    entries: Vec::new(),
+                    pending: None,
+                    seen: HashMap::new(),
+                    pos,
+                    anchor,
+                }));
                 Ok(())
             }
             Event::SequenceEnd => match self.stack.pop() {
@@ -235,12 +335,12 @@ impl Builder {
                 }),
             },
             Event::MappingEnd => match self.stack.pop() {
-                Some(Frame::Map(entries, _, start, anchor)) => self.push(
+                Some(Frame::Map(map)) => self.push(
                     Node {
-                        kind: Kind::Map(entries),
-                        pos: start,
+                        kind: Kind::Map(map.entries),
+                        pos: map.pos,
                     },
-                    anchor,
+                    map.anchor,
                 ),
                 _ => Err(YamlError {
                     message: "unbalanced mapping".into(),
@@ -248,7 +348,16 @@ impl Builder {
                 }),
             },
             Event::Alias(id) => match self.anchors.get(&id) {
-                Some(node) => {
+                Some((node, size)) => {
+                    self.alias_nodes = self.alias_nodes.saturating_add(*size);
+                    if self.alias_nodes > MAX_ALIAS_NODES {
+                        return Err(YamlError {
+                            message: format!(
+                                "aliases expand to more than {MAX_ALIAS_NODES} nodes; a rule file never needs that many (is this an alias bomb?)"
+                            ),
+                            pos,
+                        });
+                    }
                     let mut node = node.clone();
                     node.pos = pos;
                     self.push(node, 0)
@@ -262,28 +371,39 @@ impl Builder {
         }
     }
 
+    fn check_depth(&self, pos: Pos) -> Result<(), YamlError> {
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(YamlError {
+                message: format!("lists and mappings nest deeper than {MAX_DEPTH} levels"),
+                pos,
+            });
+        }
+        Ok(())
+    }
+
     fn push(&mut self, node: Node, anchor: usize) -> Result<(), YamlError> {
         if anchor != 0 {
-            self.anchors.insert(anchor, node.clone());
+            let size = node_count(&node);
+            self.anchors.insert(anchor, (node.clone(), size));
         }
         match self.stack.last_mut() {
             None => self.docs.push(node),
             Some(Frame::Seq(items, ..)) => items.push(node),
-            Some(Frame::Map(entries, pending, ..)) => match pending.take() {
+            Some(Frame::Map(map)) => match map.pending.take() {
                 None => {
-                    if let Some((first, _)) = entries.iter().find(|(k, _)| k.kind == node.kind) {
+                    let line = node.pos.line;
+                    if let Some(first_line) = map.seen.insert(KeyId::of(&node), line) {
                         return Err(YamlError {
                             message: format!(
-                                "duplicate key `{}` (first at line {})",
+                                "duplicate key `{}` (first at line {first_line})",
                                 key_text(&node),
-                                first.pos.line
                             ),
                             pos: node.pos,
                         });
                     }
-                    *pending = Some(node);
+                    map.pending = Some(node);
                 }
-                Some(key) => entries.push((key, node)),
+                Some(key) => map.entries.push((key, node)),
             },
         }
         Ok(())
@@ -334,6 +454,69 @@ mod tests {
     fn aliases_resolve() {
         let docs = parse("a: &x {k: 1}\nb: *x\n").unwrap();
         assert_eq!(docs[0].to_json()["b"]["k"], 1);
+    }
+
+    #[test]
+    fn a_nul_byte_is_an_error_at_its_position_not_the_end_of_the_file() {
+        let err = parse("a: 1\nb: x\0y\nc: 3\n").unwrap_err();
+        assert!(err.message.contains("U+0000"), "{}", err.message);
+        assert_eq!((err.pos.line, err.pos.col, err.pos.start), (2, 5, 9));
+        assert!(parse("a: \"tab\tand \\0 escaped\"\n").is_ok());
+        assert!(parse("a: \u{1b}[31m\n").is_err(), "ESC is a control character");
+    }
+
+    #[test]
+    fn an_alias_bomb_stops_at_the_expansion_budget() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for level in 1..12 {
+            let prev = level - 1;
+            let refs = vec![format!("*a{prev}"); 10].join(", ");
+            text.push_str(&format!("a{level}: &a{level} [{refs}]\n"));
+        }
+        let started = std::time::Instant::now();
+        let err = parse(&text).unwrap_err();
+        assert!(err.message.contains("aliases expand"), "{}", err.message);
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        assert!(err.pos.line > 1);
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        // Compact block sequences: one line, 50,000 levels.
+        let block = "- ".repeat(50_000) + "x\n";
+        let err = parse(&block).unwrap_err();
+        assert!(err.message.contains("nest deeper"), "{}", err.message);
+        assert_eq!((err.pos.line, err.pos.col), (1, 2 * MAX_DEPTH + 1));
+        let mapping: String = (0..2_000)
+            .map(|depth| format!("{}k:\n", " ".repeat(depth)))
+            .collect();
+        let err = parse(&mapping).unwrap_err();
+        assert!(err.message.contains("nest deeper"), "{}", err.message);
+        assert_eq!(err.pos.line, MAX_DEPTH + 1);
+        let flow = "[".repeat(50_000);
+        let err = parse(&flow).unwrap_err();
+        // saphyr's scanner runs ahead of the events and stops flow nesting itself.
+        assert!(err.pos.line == 1 && err.pos.col > 1, "{err:?}");
+        let ok = "[".repeat(MAX_DEPTH) + &"]".repeat(MAX_DEPTH);
+        assert!(parse(&ok).is_ok());
+    }
+
+    #[test]
+    fn duplicate_key_detection_is_linear() {
+        let mut text: String = (0..200_000).map(|i| format!("k{i}: {i}\n")).collect();
+        let started = std::time::Instant::now();
+        assert_eq!(parse(&text).unwrap()[0].as_map().unwrap().len(), 200_000);
+        text.push_str("k7: again\n");
+        let err = parse(&text).unwrap_err();
+        assert!(err.message.contains("duplicate key `k7` (first at line 8)"), "{}", err.message);
+        // Quadratic detection took minutes on this input; linear takes well under a second.
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    }
+
+    #[test]
+    fn keys_of_different_types_are_different_keys() {
+        assert!(parse("1: a\n'1': b\n").is_ok());
+        assert!(parse("a: 1\n'a': 2\n").is_err());
     }
 
     #[test]

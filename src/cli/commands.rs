@@ -5,7 +5,6 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -193,14 +192,12 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
 
 /// Reads a saved inventory and describes it for the report.
 fn load_inventory(path: &std::path::Path) -> anyhow::Result<(Inventory, Source)> {
-    let bytes =
-        std::fs::read(path).with_context(|| format!("cannot read inventory {}", path.display()))?;
-    let inventory = Inventory::from_bytes(path, &bytes)?;
+    let (inventory, sha256) = Inventory::load(path)?;
     check_inventory_types(&inventory)?;
     let source = Source {
         kind: "inventory".into(),
         inventory_path: Some(path.display().to_string()),
-        inventory_sha256: Some(hex::encode(Sha256::digest(&bytes))),
+        inventory_sha256: Some(sha256),
         collected_at: inventory.collected_at.clone(),
         accounts: inventory.accounts.clone(),
         resource_count: inventory.resources.len(),
@@ -241,6 +238,8 @@ fn iam_policy(paths: &[PathBuf], all_regions: bool) -> anyhow::Result<u8> {
 }
 
 fn diff(args: &DiffArgs) -> anyhow::Result<u8> {
+    // For its [limits]: the reports are read under the configured size limit.
+    Config::load(None)?;
     let fail_on = Severity::parse(&args.fail_on)
         .with_context(|| format!("--fail-on `{}` is not a severity", args.fail_on))?;
     let old = report::diff::load(&args.old)?;

@@ -14,23 +14,9 @@ pub use failure::{CollectionError, THROTTLING_CODES};
 /// Why an inventory file could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum InventoryError {
-    #[error("cannot read inventory {}: {source}", path.display())]
-    /// The file could not be read.
-    Read {
-        /// The inventory file.
-        path: PathBuf,
-        #[source]
-        /// What the operating system said.
-        source: std::io::Error,
-    },
-    #[error("inventory {} is not UTF-8: invalid byte at offset {offset}", path.display())]
-    /// The file is not UTF-8; `offset` is the first byte that is not.
-    NotUtf8 {
-        /// The inventory file.
-        path: PathBuf,
-        /// Byte offset of the first invalid byte.
-        offset: usize,
-    },
+    /// The file could not be read as text (missing, over the size limit, not UTF-8).
+    #[error(transparent)]
+    Input(#[from] crate::input::InputError),
     #[error("invalid inventory{}: {message} at line {line} column {column}", in_file(path.as_deref()))]
     /// The file is not an inventory: malformed JSON or a document of the wrong shape.
     Malformed {
@@ -217,22 +203,11 @@ impl Inventory {
         Ok(inventory)
     }
 
-    /// Reads and parses the inventory file at `path`.
-    pub fn load(path: &Path) -> Result<Self, InventoryError> {
-        let bytes = std::fs::read(path).map_err(|source| InventoryError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Self::from_bytes(path, &bytes)
-    }
-
-    /// Parses the bytes read from `path` (kept by callers that also digest them).
-    pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Self, InventoryError> {
-        let text = std::str::from_utf8(bytes).map_err(|e| InventoryError::NotUtf8 {
-            path: path.to_path_buf(),
-            offset: e.valid_up_to(),
-        })?;
-        Self::parse(text, Some(path))
+    /// Reads and parses the inventory file at `path`, under the inventory size limit, and
+    /// returns it with the SHA-256 of the file's bytes.
+    pub fn load(path: &Path) -> Result<(Self, String), InventoryError> {
+        let read = crate::input::read_text(path, crate::input::FileKind::Inventory)?;
+        Ok((Self::parse(&read.text, Some(path))?, read.sha256))
     }
 
     /// Writes the inventory as pretty JSON, atomically.

@@ -61,8 +61,7 @@ pub struct ReportDiff {
 
 /// Reads a JSON report; any problem is an error with the path (the CLI exits 2).
 pub fn load(path: &Path) -> anyhow::Result<Report> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read report {}", path.display()))?;
+    let text = crate::input::read_text(path, crate::input::FileKind::Report)?.text;
     let report: Report = serde_json::from_str(&text)
         .with_context(|| format!("{} is not a posture JSON report", path.display()))?;
     anyhow::ensure!(

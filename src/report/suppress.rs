@@ -11,11 +11,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use globset::{Glob, GlobMatcher};
-use sha2::{Digest, Sha256};
 use time::Date;
 use time::macros::format_description;
 
 use super::{AppliedSuppression, FindingStatus, Report, SuppressionRecord, SuppressionState};
+use crate::input::{FileKind, InputError, InputProblem};
 use crate::rules::{Diagnostic, RuleFile};
 use crate::yaml::{self, Kind, Node};
 
@@ -100,17 +100,21 @@ fn glob(text: &str) -> Result<GlobMatcher, String> {
 /// Reads and validates a suppression file. The inner `Err` holds every problem rendered as
 /// `file:line:col` diagnostics (an invalid file is a bad invocation: exit 2).
 pub fn load(path: &Path) -> anyhow::Result<Result<SuppressionFile, String>> {
-    let bytes = std::fs::read(path)
-        .with_context(|| format!("cannot read suppressions {}", path.display()))?;
-    let text = String::from_utf8(bytes.clone())
-        .with_context(|| format!("suppressions {} is not UTF-8", path.display()))?;
-    Ok(match parse_str(path, &text) {
+    let read = match crate::input::read_text(path, FileKind::Suppressions) {
+        Ok(read) => read,
+        Err(e @ InputError {
+            problem: InputProblem::Read(_),
+            ..
+        }) => return Err(e).context("cannot read suppressions"),
+        Err(e) => return Ok(Err(Diagnostic::from(&e).render(""))),
+    };
+    Ok(match parse_str(path, &read.text) {
         Ok(entries) => Ok(SuppressionFile {
             path: path.to_path_buf(),
-            sha256: hex::encode(Sha256::digest(&bytes)),
+            sha256: read.sha256,
             entries,
         }),
-        Err(diagnostics) => Err(diagnostics.iter().map(|d| d.render(&text)).collect()),
+        Err(diagnostics) => Err(diagnostics.iter().map(|d| d.render(&read.text)).collect()),
     })
 }
 
@@ -120,6 +124,14 @@ pub fn parse_str(path: &Path, text: &str) -> Result<Vec<Entry>, Vec<Diagnostic>>
     let Some(doc) = docs.first() else {
         return Ok(Vec::new());
     };
+    if let Some(second) = docs.iter().skip(1).find(|d| d.kind != Kind::Null) {
+        // Entries in a later document would be dropped without a word: refuse the file instead.
+        return Err(vec![Diagnostic::new(
+            path,
+            second.pos,
+            "a suppression file holds one YAML document; this is a second one (put every entry under one `suppressions:` list)",
+        )]);
+    }
     let list = match &doc.kind {
         Kind::Null => return Ok(Vec::new()),
         Kind::Seq(items) => items.as_slice(),

@@ -35,13 +35,10 @@ impl Ctx<'_> {
             });
         }
         let node = value.get("schedule").unwrap_or(value);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
+        let text = match crate::input::read_text(&path, crate::input::FileKind::Rules) {
+            Ok(read) => read.text,
             Err(e) => {
-                self.error(
-                    node,
-                    format!("cannot read schedule {}: {e}", path.display()),
-                );
+                self.error(node, format!("cannot use schedule: {e}"));
                 return None;
             }
         };

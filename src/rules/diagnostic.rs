@@ -6,14 +6,20 @@ use std::path::{Path, PathBuf};
 use crate::yaml::Pos;
 
 #[derive(Debug, Clone, PartialEq)]
+/// One error in a YAML input (a rule, test, data or suppressions file), at the node it is about.
 pub struct Diagnostic {
+    /// The file the error is in, as it was loaded.
     pub file: PathBuf,
+    /// Line and column (1-based) and byte span of the offending YAML node; the caret covers it.
     pub pos: Pos,
+    /// What is wrong, in one line.
     pub message: String,
+    /// Hints printed after the source line as `= help:` (e.g. "did you mean ...?").
     pub help: Vec<String>,
 }
 
 impl Diagnostic {
+    /// An error at `pos` in `file`, without hints.
     pub fn new(file: &Path, pos: Pos, message: impl Into<String>) -> Self {
         Diagnostic {
             file: file.to_path_buf(),
@@ -23,6 +29,7 @@ impl Diagnostic {
         }
     }
 
+    /// Adds one hint line to the diagnostic.
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help.push(help.into());
         self
@@ -61,5 +68,20 @@ impl Diagnostic {
             let _ = writeln!(out, "  = help: {help}");
         }
         out
+    }
+}
+
+impl From<&crate::input::InputError> for Diagnostic {
+    /// A file that could not be read as text, at the position of the problem when it has one
+    /// (an invalid UTF-8 byte), else at the start of the file.
+    fn from(error: &crate::input::InputError) -> Self {
+        let (line, col, offset) = error.problem.position().unwrap_or((1, 1, 0));
+        let pos = Pos {
+            line,
+            col,
+            start: offset,
+            end: offset,
+        };
+        Diagnostic::new(&error.path, pos, error.problem.to_string())
     }
 }

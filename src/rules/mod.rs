@@ -12,30 +12,47 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use sha2::{Digest, Sha256};
+
+use crate::input::{FileKind, InputError, InputProblem};
 
 pub use diagnostic::Diagnostic;
 pub use frameworks::FRAMEWORKS;
-pub use model::{Clause, Cmp, Op, Operand, Rule, RuleFile, RuleSet, Schedule, Severity};
+pub use model::{
+    Clause, Cmp, Op, Operand, ParamRange, Rule, RuleFile, RuleSet, Schedule, Severity,
+};
 pub use operators::{fits, json_kind};
 
 use crate::catalog::Catalog;
 
+/// How many errors `RuleErrors::render` shows in full; the rest are counted.
+pub const MAX_RENDERED_ERRORS: usize = 200;
+
 /// Rule files that failed validation, with their text so each error can show its line.
 #[derive(Debug, Default)]
 pub struct RuleErrors {
+    /// Every error of every file, in the order they were found.
     pub diagnostics: Vec<Diagnostic>,
+    /// Each file's text, so a diagnostic can show its source line.
     pub sources: BTreeMap<PathBuf, String>,
 }
 
 impl RuleErrors {
+    /// Every diagnostic sorted by file, line and column, then a count of errors and files.
     pub fn render(&self) -> String {
         let mut out = String::new();
         let mut ordered: Vec<&Diagnostic> = self.diagnostics.iter().collect();
         ordered.sort_by_key(|d| (d.file.clone(), d.pos.line, d.pos.col));
-        for d in ordered {
+        // A hostile file can hold a million errors; the first ones are what a person reads,
+        // and rendering each one scans its file for the line.
+        for d in ordered.iter().take(MAX_RENDERED_ERRORS) {
             let source = self.sources.get(&d.file).map_or("", String::as_str);
             out.push_str(&d.render(source));
+        }
+        if ordered.len() > MAX_RENDERED_ERRORS {
+            out.push_str(&format!(
+                "... and {} more errors not shown\n",
+                ordered.len() - MAX_RENDERED_ERRORS
+            ));
         }
         let files: std::collections::BTreeSet<_> =
             self.diagnostics.iter().map(|d| &d.file).collect();
@@ -103,25 +120,25 @@ pub fn load(paths: &[PathBuf], catalog: &Catalog) -> anyhow::Result<Result<RuleS
     let mut set = RuleSet::default();
     let mut first_seen: BTreeMap<String, (PathBuf, usize)> = BTreeMap::new();
     for file in files {
-        let bytes = std::fs::read(&file)
-            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
-        let text = if let Ok(text) = String::from_utf8(bytes.clone()) {
-            text
-        } else {
-            errors.diagnostics.push(Diagnostic::new(
-                &file,
-                Default::default(),
-                "the file is not UTF-8 text",
-            ));
-            continue;
+        let read = match crate::input::read_text(&file, FileKind::Rules) {
+            Ok(read) => read,
+            Err(InputError {
+                problem: InputProblem::Read(e),
+                ..
+            }) => anyhow::bail!("cannot read {}: {e}", file.display()),
+            Err(e) => {
+                errors.diagnostics.push(Diagnostic::from(&e));
+                continue;
+            }
         };
+        let text = read.text;
         let parsed = parse::parse_file(&file, &text, catalog);
         errors.diagnostics.extend(parsed.diagnostics);
         for data_file in parsed.data_files {
-            if let Ok(bytes) = std::fs::read(&data_file) {
+            if let Ok(data) = crate::input::read_text(&data_file, FileKind::Rules) {
                 let digest = RuleFile {
                     path: data_file.display().to_string(),
-                    sha256: hex::encode(Sha256::digest(&bytes)),
+                    sha256: data.sha256,
                 };
                 if !set.files.contains(&digest) {
                     set.files.push(digest);
@@ -147,7 +164,7 @@ pub fn load(paths: &[PathBuf], catalog: &Catalog) -> anyhow::Result<Result<RuleS
         }
         set.files.push(RuleFile {
             path: file.display().to_string(),
-            sha256: hex::encode(Sha256::digest(&bytes)),
+            sha256: read.sha256,
         });
         errors.sources.insert(file, text);
     }
@@ -176,8 +193,11 @@ pub fn parse_str(path: &Path, text: &str, catalog: &Catalog) -> Result<Vec<Rule>
 /// A `rule_id.name=value` override, from a flag or a config file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParamOverride {
+    /// Id of the rule whose parameter is set.
     pub rule: String,
+    /// Parameter name, one the rule declares under `params`.
     pub name: String,
+    /// The value as given; applying it checks it against the type of the default.
     pub value: Value,
     /// Where it came from, for error messages (`--param`, `posture.toml`).
     pub origin: String,
@@ -246,6 +266,15 @@ impl RuleSet {
                 continue;
             };
             let value = coerce(&o.value, default);
+            let range = self
+                .rules
+                .iter()
+                .find(|r| r.id == o.rule)
+                .and_then(|r| r.param_ranges.get(&o.name));
+            if let Err(problem) = check_value(&value, default, range) {
+                problems.push(format!("{}: `{}.{}` {problem}", o.origin, o.rule, o.name));
+                continue;
+            }
             if std::mem::discriminant(&value) != std::mem::discriminant(default) {
                 problems.push(format!(
                     "{}: `{}.{}` must be {} like its default {}, found {}",
@@ -273,8 +302,36 @@ impl RuleSet {
     }
 }
 
-/// A flag value `5` for a string parameter means the string "5"; keep the author's type.
+/// Numeric checks on an override: an integer default takes only integers, and declared bounds
+/// hold. (The kind of value itself is compared by the caller.)
+fn check_value(value: &Value, default: &Value, range: Option<&ParamRange>) -> Result<(), String> {
+    let (Value::Number(default), Value::Number(number)) = (default, value) else {
+        return Ok(());
+    };
+    if (default.is_i64() || default.is_u64()) && !(number.is_i64() || number.is_u64()) {
+        return Err(format!(
+            "must be an integer like its default {default}, found {number}"
+        ));
+    }
+    if let (Some(range), Some(n)) = (range, number.as_f64())
+        && !range.contains(n)
+    {
+        return Err(format!("must be {range}, found {number}"));
+    }
+    Ok(())
+}
+
+/// A flag value `5` for a string parameter means the string "5"; keep the author's type. A
+/// whole number written with a fraction (`30.0`) for an integer parameter is that integer.
 fn coerce(value: &Value, default: &Value) -> Value {
+    if let (Value::Number(d), Value::Number(n)) = (default, value)
+        && (d.is_i64() || d.is_u64())
+        && let Some(f) = n.as_f64()
+        && f.fract() == 0.0
+        && f.abs() < 9.0e15
+    {
+        return Value::from(f as i64);
+    }
     match (default, value) {
         (Value::String(_), Value::Number(n)) => Value::String(n.to_string()),
         (Value::String(_), Value::Bool(b)) => Value::String(b.to_string()),

@@ -60,8 +60,13 @@ pub fn parse_file(file: &Path, text: &str, catalog: &Catalog) -> ParsedFile {
     if docs.iter().all(|d| d.kind == Kind::Null) {
         ctx.diags.push(Diagnostic::new(
             file,
-            Default::default(),
-            "the file holds no rule",
+            crate::yaml::Pos {
+                line: 1,
+                col: 1,
+                start: 0,
+                end: 0,
+            },
+            "the file holds no rule (it is empty, or only comments and document markers)",
         ));
     }
     for doc in &docs {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::model::{Rule, Severity};
+use super::model::{ParamRange, Rule, Severity};
 use super::parse::{Ctx, Scope};
 use crate::yaml::{Kind, Node};
 
@@ -102,7 +102,8 @@ impl Ctx<'_> {
             self.error(node, "rule is missing `severity`");
             None
         };
-        self.params = self.params(node);
+        let (params, param_ranges) = self.params(node);
+        self.params = params;
         let frameworks = self.frameworks(node);
         let resource_type = self.string(node, "resource", true);
         let ty = resource_type.as_deref().and_then(|name| {
@@ -142,6 +143,7 @@ impl Ctx<'_> {
                 selector,
                 assertion: assertion?,
                 params: std::mem::take(&mut self.params),
+                param_ranges,
                 frameworks,
                 rationale: rationale?,
                 remediation: remediation?,
@@ -151,27 +153,95 @@ impl Ctx<'_> {
         ))
     }
 
-    pub(super) fn params(&mut self, rule: &Node) -> BTreeMap<String, Value> {
+    /// The rule's parameters: each a default (a scalar or a list), or for numbers
+    /// `{ default: N, min: N, max: N }` with optional bounds.
+    pub(super) fn params(
+        &mut self,
+        rule: &Node,
+    ) -> (BTreeMap<String, Value>, BTreeMap<String, ParamRange>) {
         let mut params = BTreeMap::new();
+        let mut ranges = BTreeMap::new();
         let Some(node) = rule.get("params") else {
-            return params;
+            return (params, ranges);
         };
         let Some(entries) = node.as_map() else {
             self.error(node, "`params` must be a mapping of name to default value");
-            return params;
+            return (params, ranges);
         };
         for (key, value) in entries {
-            match (key.as_str(), &value.kind) {
-                (Some(name), Kind::Null | Kind::Map(_)) => self.error(
+            let Some(name) = key.as_str() else {
+                self.error(key, "parameter names must be strings");
+                continue;
+            };
+            match &value.kind {
+                Kind::Null => self.error(
                     value,
                     format!("parameter `{name}` needs a default that is a scalar or a list"),
                 ),
-                (Some(name), _) => {
+                Kind::Map(_) => {
+                    if let Some((default, range)) = self.bounded_param(name, value) {
+                        params.insert(name.to_string(), default);
+                        ranges.insert(name.to_string(), range);
+                    }
+                }
+                _ => {
                     params.insert(name.to_string(), value.to_json());
                 }
-                (None, _) => self.error(key, "parameter names must be strings"),
             }
         }
-        params
+        (params, ranges)
+    }
+
+    /// `{ default: N, min: N, max: N }`: a numeric parameter with bounds the default obeys.
+    fn bounded_param(&mut self, name: &str, node: &Node) -> Option<(Value, ParamRange)> {
+        let mut ok = true;
+        for (key, _) in node.as_map().unwrap_or_default() {
+            if !matches!(key.as_str(), Some("default" | "min" | "max")) {
+                self.error(
+                    key,
+                    format!("parameter `{name}`: expected `default`, `min` or `max` here (a default that is a mapping is not supported)"),
+                );
+                ok = false;
+            }
+        }
+        let mut number = |this: &mut Self, key: &str| -> Option<f64> {
+            let value = node.get(key)?;
+            match value.kind {
+                Kind::Int(i) => Some(i as f64),
+                Kind::Float(f) if f.is_finite() => Some(f),
+                _ => {
+                    this.error(
+                        value,
+                        format!("parameter `{name}`: `{key}` must be a number, found {}", value.kind_name()),
+                    );
+                    ok = false;
+                    None
+                }
+            }
+        };
+        let Some(default_node) = node.get("default") else {
+            self.error(node, format!("parameter `{name}` is a mapping without `default`"));
+            return None;
+        };
+        let default = number(self, "default");
+        let range = ParamRange {
+            min: number(self, "min"),
+            max: number(self, "max"),
+        };
+        if let (Some(min), Some(max)) = (range.min, range.max)
+            && min > max
+        {
+            self.error(node, format!("parameter `{name}`: `min` {min} is above `max` {max}"));
+            return None;
+        }
+        let default = default?;
+        if !range.contains(default) {
+            self.error(
+                default_node,
+                format!("parameter `{name}`: the default {default} is not {range}"),
+            );
+            return None;
+        }
+        ok.then(|| (default_node.to_json(), range))
     }
 }

@@ -3,6 +3,7 @@
 mod diff;
 mod exit_codes;
 mod formats;
+mod hostile;
 mod report;
 mod rule_pack;
 mod schema;
