@@ -14,6 +14,7 @@ use crate::inventory::Inventory;
 use crate::plan::Plan;
 
 #[derive(Args, Debug, Clone, Default)]
+/// Flags of live collection: which accounts and regions, and how to pace the requests.
 pub struct LiveArgs {
     /// AWS profile to scan (repeatable: one account per profile). Default: the credential chain.
     #[arg(long = "profile", value_name = "NAME")]
