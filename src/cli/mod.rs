@@ -12,6 +12,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// Exit codes of `scan`, shown after `posture --help` and `posture scan --help`.
 pub const EXIT_HELP: &str = "\
 Exit codes:
   0  no FAIL at or above --fail-on, and every check was decided
@@ -22,12 +23,15 @@ SUPPRESSED findings (see --suppressions) count toward none of these.";
 
 #[derive(Parser, Debug)]
 #[command(name = "posture", version, about = "Compliance scanner for AWS accounts: declarative rules, evidence reports.", after_help = EXIT_HELP)]
+/// The parsed command line of `posture`.
 pub struct Cli {
+    /// The command to run.
     #[command(subcommand)]
     pub command: Command,
 }
 
 #[derive(Subcommand, Debug)]
+/// The commands of `posture`; each variant's doc is its help.
 pub enum Command {
     /// Evaluate the rules over an account's resources and report.
     Scan(ScanArgs),
@@ -47,6 +51,7 @@ pub enum Command {
     Summarize(live::SummarizeArgs),
     /// Print the least-privilege IAM policy a scan with these rules needs.
     IamPolicy {
+        /// Rule files or directories (default: ./rules).
         #[arg(long = "rules", value_name = "PATH")]
         rules: Vec<PathBuf>,
         /// Also allow account:ListRegions, which `scan --regions all` calls.
@@ -55,7 +60,9 @@ pub enum Command {
     },
     /// Print a rule's title, rationale, remediation, parameters and framework mappings.
     Explain {
+        /// Id of the rule, as `posture rules list` prints it.
         rule_id: String,
+        /// Rule files or directories to find it in (default: ./rules).
         #[arg(long = "rules", value_name = "PATH")]
         rules: Vec<PathBuf>,
     },
@@ -66,6 +73,7 @@ pub enum Command {
     Diff(DiffArgs),
 }
 
+/// Exit codes of `diff`, shown after `posture diff --help`.
 pub const DIFF_EXIT_HELP: &str = "\
 Exit codes:
   0  no new FAIL at or above --fail-on
@@ -73,17 +81,22 @@ Exit codes:
   2  a report is unreadable or not a posture JSON report";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+/// How `diff` prints the comparison.
 pub enum DiffFormat {
+    /// New failures, fixed, no longer failing and still failing findings, for a terminal.
     Table,
+    /// The same sections as JSON, for scripts.
     Json,
 }
 
 #[derive(Args, Debug)]
+/// The arguments of `posture diff`.
 pub struct DiffArgs {
     /// The earlier JSON report (e.g. from the default branch).
     pub old: PathBuf,
     /// The later JSON report.
     pub new: PathBuf,
+    /// How to print the comparison.
     #[arg(long, value_enum, default_value = "table")]
     pub format: DiffFormat,
     /// Lowest severity whose new FAIL makes the exit code 1.
@@ -92,13 +105,21 @@ pub struct DiffArgs {
 }
 
 #[derive(Subcommand, Debug)]
+/// The subcommands of `posture rules`.
 pub enum RulesCommand {
     /// Check rule files against the catalog; every error with <file:line:col>.
-    Validate { paths: Vec<PathBuf> },
+    Validate {
+        /// Rule files or directories (default: ./rules).
+        paths: Vec<PathBuf>,
+    },
     /// Run each rule's `<id>.tests.yaml` cases.
-    Test { paths: Vec<PathBuf> },
+    Test {
+        /// Rule files or directories; the tests files among them are run (default: ./rules).
+        paths: Vec<PathBuf>,
+    },
     /// List the loaded rules.
     List {
+        /// Rule files or directories (default: ./rules).
         paths: Vec<PathBuf>,
         /// Print a Markdown table (the README's rule list is generated this way).
         #[arg(long)]
@@ -107,6 +128,7 @@ pub enum RulesCommand {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+/// The output formats of `scan --format`; each but table has a file name under `--output-dir`.
 pub enum Format {
     /// Findings and per-rule results for a terminal (stdout).
     Table,
@@ -124,6 +146,7 @@ pub enum Format {
 
 #[derive(Args, Debug)]
 #[command(after_help = EXIT_HELP)]
+/// The arguments of `posture scan`.
 pub struct ScanArgs {
     /// Rule files or directories (default: the config's `rules`, else ./rules).
     #[arg(long = "rules", value_name = "PATH")]
@@ -134,6 +157,7 @@ pub struct ScanArgs {
     /// Also write the collected inventory here (live scans), to re-evaluate it offline.
     #[arg(long, value_name = "FILE")]
     pub save_inventory: Option<PathBuf>,
+    /// Which accounts and regions to collect from, and how to pace the requests.
     #[command(flatten)]
     pub live: LiveArgs,
     /// Output formats; repeatable (default: the config's `formats`, else table). The table
