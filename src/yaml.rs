@@ -8,36 +8,55 @@ use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 /// A position in a source file (1-based line and column, byte offsets for snippets).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Pos {
+    /// Line, from 1.
     pub line: usize,
+    /// Column in characters, from 1.
     pub col: usize,
+    /// Byte offset where the node starts, for the snippet under a diagnostic.
     pub start: usize,
+    /// Byte offset just past the node.
     pub end: usize,
 }
 
+/// A node's value, resolved with the YAML 1.2 core schema.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Kind {
+    /// `~`, `null`, or nothing.
     Null,
+    /// `true` or `false`.
     Bool(bool),
+    /// A plain scalar that reads as a 64-bit integer.
     Int(i64),
+    /// A plain scalar that reads as a number but not an integer.
     Float(f64),
+    /// Any other scalar; quoted scalars are always strings.
     Str(String),
+    /// A list.
     Seq(Vec<Node>),
+    /// A mapping, in file order (duplicate keys are rejected while parsing).
     Map(Vec<(Node, Node)>),
 }
 
+/// A value and where it was written.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {
+    /// The value.
     pub kind: Kind,
+    /// Where it starts in the file.
     pub pos: Pos,
 }
 
+/// Why a stream is not acceptable YAML, and where.
 #[derive(Debug, Clone, PartialEq)]
 pub struct YamlError {
+    /// What is wrong, for a person.
     pub message: String,
+    /// Where it is wrong.
     pub pos: Pos,
 }
 
 impl Node {
+    /// The text of a string scalar.
     #[must_use]
     pub fn as_str(&self) -> Option<&str> {
         match &self.kind {
@@ -46,6 +65,7 @@ impl Node {
         }
     }
 
+    /// The entries of a mapping.
     #[must_use]
     pub fn as_map(&self) -> Option<&[(Node, Node)]> {
         match &self.kind {
