@@ -82,6 +82,9 @@ pub struct Field {
     pub group: Option<String>,
     /// API actions that fill this group.
     pub api: Vec<String>,
+    /// The collector always writes this field when it writes the object holding it
+    /// (`required: true`); an inventory whose object lacks it is not posture's data.
+    pub required: bool,
 }
 
 impl Field {
@@ -96,6 +99,7 @@ impl Field {
             items: None,
             group: None,
             api: Vec::new(),
+            required: false,
         }
     }
 }
@@ -375,6 +379,10 @@ fn parse_field(context: &str, spec: &Value, shapes: &Value) -> Result<Field, Str
     let ty = FieldType::parse(ty_name).ok_or(format!("{context}: unknown type `{ty_name}`"))?;
     let mut field = Field::leaf(ty, &text(spec.get("description")));
     field.unit = spec.get("unit").and_then(Value::as_str).map(String::from);
+    field.required = spec
+        .get("required")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     let fields = match spec.get("ref").and_then(Value::as_str) {
         Some(shape) => shapes
             .get(shape)

@@ -192,8 +192,16 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
 
 /// Reads a saved inventory and describes it for the report.
 fn load_inventory(path: &std::path::Path) -> anyhow::Result<(Inventory, Source)> {
-    let (inventory, sha256) = Inventory::load(path)?;
-    check_inventory_types(&inventory)?;
+    let (mut inventory, sha256) = Inventory::load(path)?;
+    let warnings = crate::inventory::check::check(
+        &mut inventory,
+        Catalog::builtin(),
+        OffsetDateTime::now_utc(),
+    )
+    .with_context(|| format!("{} cannot be evaluated", path.display()))?;
+    for warning in warnings {
+        eprintln!("warning: {}: {warning}", path.display());
+    }
     let source = Source {
         kind: "inventory".into(),
         inventory_path: Some(path.display().to_string()),
@@ -254,24 +262,6 @@ fn diff(args: &DiffArgs) -> anyhow::Result<u8> {
 
 /// An inventory naming a type this binary does not know was made by another version or by
 /// hand; evaluating it would silently skip those resources.
-fn check_inventory_types(inventory: &Inventory) -> anyhow::Result<()> {
-    let catalog = Catalog::builtin();
-    for (i, doc) in inventory.resources.iter().enumerate() {
-        if catalog.get(&doc.resource_type).is_none() {
-            let near = catalog.nearest_types(&doc.resource_type);
-            anyhow::bail!(
-                "resources[{i}] ({}) has unknown type `{}`{}",
-                doc.arn,
-                doc.resource_type,
-                near.first()
-                    .map(|n| format!("; did you mean `{n}`?"))
-                    .unwrap_or_default()
-            );
-        }
-    }
-    Ok(())
-}
-
 fn validate(paths: &[PathBuf]) -> anyhow::Result<u8> {
     let started = std::time::Instant::now();
     let Some(set) = load_rules(paths)? else {

@@ -1,6 +1,7 @@
 //! The resource document and the inventory file: what collectors produce, what the evaluator
 //! reads, and what `--save-inventory` / `--inventory` write and read. Knows nothing of rules.
 
+pub mod check;
 mod failure;
 
 use std::collections::BTreeMap;

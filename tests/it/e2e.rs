@@ -1053,6 +1053,9 @@ async fn inventory_body(env: TestEnv) {
     let offline: Value =
         serde_json::from_str(&std::fs::read_to_string(&report).expect("offline report"))
             .expect("JSON");
+    // What posture collects passes its own inventory check: no group is set aside.
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("warning"), "{stderr}");
     assert_eq!(output.status.code(), Some(live_code));
     assert_eq!(live_code, 1);
     assert!(live["findings"].as_array().expect("findings").len() > 80);

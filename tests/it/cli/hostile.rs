@@ -245,3 +245,47 @@ fn parameter_overrides_keep_integers_and_their_declared_range() {
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("the default 9000 is not between 1 and 3653"), "{stderr}");
 }
+
+#[test]
+fn an_inventory_group_of_the_wrong_shape_is_error_not_pass() {
+    let text = std::fs::read_to_string(root().join("fixtures/example-account.json")).unwrap();
+    let mut inventory: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let orders_read = "arn:aws:iam::111122223333:policy/orders-read";
+    let billing = "arn:aws:lambda:eu-west-1:111122223333:function:billing";
+    for doc in inventory["resources"].as_array_mut().unwrap() {
+        if doc["arn"] == billing {
+            doc["attributes"]["configuration"] = "garbage".into();
+        }
+        if doc["arn"] == orders_read {
+            doc["attributes"]["analysis"] = "safe, trust me".into();
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "inv.json", &inventory.to_string());
+    let (code, stdout, stderr) = run(
+        &["scan", "--inventory", path.to_str().unwrap(), "--format", "json", "--include-pass"],
+        &root(),
+    );
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("group `configuration` is not usable"), "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let status = |rule: &str, arn: &str| {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule_id"] == rule && f["resource"]["arn"] == arn)
+            .map(|f| f["status"].clone())
+    };
+    assert_eq!(status("lambda-env-no-secret-names", billing), Some("ERROR".into()));
+    assert_eq!(status("iam-policy-no-privilege-escalation", orders_read), Some("ERROR".into()));
+    assert_eq!(status("iam-policy-no-admin", orders_read), Some("ERROR".into()));
+
+    let mut duplicated = inventory.clone();
+    let first = duplicated["resources"][0].clone();
+    duplicated["resources"].as_array_mut().unwrap().push(first);
+    let path = write(dir.path(), "dup.json", &duplicated.to_string());
+    let (code, _, stderr) = run(&["scan", "--inventory", path.to_str().unwrap()], &root());
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("repeats"), "{stderr}");
+}
