@@ -16,6 +16,7 @@ pub mod report;
 pub mod rules;
 pub mod ruletest;
 pub mod summarize;
+pub mod untrusted;
 pub mod yaml;
 
 use std::io::Write;

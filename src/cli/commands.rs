@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::inventory::Inventory;
 use crate::plan::Plan;
 use crate::report::suppress;
+use crate::untrusted;
 use crate::report::{self, Report, ReportInput, Source};
 use crate::rules::{self, ParamOverride, RuleSet, Severity};
 
@@ -121,7 +122,7 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
     };
     if let Err(problems) = set.apply_overrides(&overrides) {
         for p in problems {
-            eprintln!("error: {p}");
+            eprintln!("error: {}", untrusted::line(&p));
         }
         return Ok(2);
     }
@@ -183,7 +184,7 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
             .collect();
         let today = now.to_offset(time::UtcOffset::UTC).date();
         for warning in suppress::apply(&mut report, file, today, &tags) {
-            eprintln!("warning: {warning}");
+            eprintln!("warning: {}", untrusted::line(&warning));
         }
     }
     outputs.write(&report, args.show_pass)?;
@@ -200,7 +201,11 @@ fn load_inventory(path: &std::path::Path) -> anyhow::Result<(Inventory, Source)>
     )
     .with_context(|| format!("{} cannot be evaluated", path.display()))?;
     for warning in warnings {
-        eprintln!("warning: {}: {warning}", path.display());
+        eprintln!(
+            "warning: {}: {}",
+            path.display(),
+            untrusted::line(&warning)
+        );
     }
     let source = Source {
         kind: "inventory".into(),

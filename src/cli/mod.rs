@@ -221,7 +221,13 @@ pub fn main() -> ExitCode {
             }) {
                 return ExitCode::SUCCESS;
             }
-            let _ = writeln!(std::io::stderr(), "error: {e:#}");
+            // Messages can quote file contents and AWS answers: no control character passes.
+            let message = format!("{e:#}");
+            let _ = writeln!(
+                std::io::stderr(),
+                "error: {}",
+                crate::untrusted::lines(&message)
+            );
             ExitCode::from(2)
         }
     }

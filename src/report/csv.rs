@@ -3,6 +3,7 @@
 use anyhow::Context;
 
 use super::{Report, ReportFinding};
+use crate::untrusted;
 
 /// The CSV columns, in order.
 pub const HEADER: [&str; 12] = [
@@ -47,21 +48,22 @@ pub fn render(report: &Report) -> anyhow::Result<String> {
             .as_ref()
             .map(|s| s.justification.as_str())
             .unwrap_or_default();
+        let record = [
+            f.rule_id.as_str(),
+            version.as_str(),
+            f.severity.as_str(),
+            f.status.as_str(),
+            f.resource.account.as_str(),
+            f.resource.region.as_str(),
+            f.resource.resource_type.as_str(),
+            f.resource.arn.as_str(),
+            f.resource.name.as_str(),
+            reasons.as_str(),
+            frameworks.as_str(),
+            justification,
+        ];
         writer
-            .write_record([
-                f.rule_id.as_str(),
-                version.as_str(),
-                f.severity.as_str(),
-                f.status.as_str(),
-                f.resource.account.as_str(),
-                f.resource.region.as_str(),
-                f.resource.resource_type.as_str(),
-                f.resource.arn.as_str(),
-                f.resource.name.as_str(),
-                reasons.as_str(),
-                frameworks.as_str(),
-                justification,
-            ])
+            .write_record(record.map(untrusted::spreadsheet_cell).iter().map(AsRef::<str>::as_ref))
             .context("cannot write CSV")?;
     }
     let bytes = writer

@@ -7,9 +7,17 @@ use std::fmt::Write as _;
 use quick_xml::escape::escape;
 
 use super::{FindingStatus, Report, ReportFinding};
+use crate::untrusted;
 
+/// An attribute value: one line, no control character (XML 1.0 allows none, not even as a
+/// character reference), markup escaped.
 fn attr(text: &str) -> String {
-    escape(text).into_owned()
+    escape(untrusted::line(text).as_ref()).into_owned()
+}
+
+/// Element text: as `attr`, but line breaks stay.
+fn body(text: &str) -> String {
+    escape(untrusted::lines(text).as_ref()).into_owned()
 }
 
 fn details(finding: &ReportFinding) -> String {
@@ -80,7 +88,7 @@ fn testcase(out: &mut String, finding: &ReportFinding) {
                 ">\n      <{tag} message=\"{}\" type=\"{}\">{}</{tag}>\n    </testcase>\n",
                 attr(&message),
                 finding.severity,
-                escape(details(finding).as_str())
+                body(&details(finding))
             );
         }
         FindingStatus::Suppressed => {

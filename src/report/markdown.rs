@@ -4,15 +4,48 @@
 use std::fmt::Write as _;
 
 use super::{FindingStatus, Report};
+use crate::untrusted;
 
 /// Findings listed before the summary says "and N more".
 pub const TOP_FINDINGS: usize = 20;
 
-/// Table cells: a pipe or newline would break the row.
+/// Table cells: a pipe or newline would break the row, and markup in a resource name must
+/// show as text, not render.
 fn cell(text: &str) -> String {
-    text.replace('\\', "\\\\")
+    let shown = untrusted::lines(text).replace('&', "&amp;");
+    // A `<` that could open a tag (`<b>`, `</`, `<!--`) is escaped; `<= 0` stays readable.
+    let mut safe = String::with_capacity(shown.len());
+    let mut chars = shown.chars().peekable();
+    while let Some(c) = chars.next() {
+        let opens_tag = chars
+            .peek()
+            .is_some_and(|n| n.is_ascii_alphabetic() || matches!(n, '/' | '!' | '?'));
+        if c == '<' && opens_tag {
+            safe.push_str("&lt;");
+        } else {
+            safe.push(c);
+        }
+    }
+    safe.replace('\\', "\\\\")
         .replace('|', "\\|")
         .replace('\n', "<br>")
+}
+
+/// A code span in a table cell: one line, pipes escaped (GFM reads them inside code spans
+/// too), fenced with more backticks than the text holds in a row so a name cannot close it.
+fn code(text: &str) -> String {
+    let shown = untrusted::line(text).replace('|', "\\|");
+    let longest_run = shown
+        .split(|c| c != '`')
+        .map(str::len)
+        .max()
+        .unwrap_or(0);
+    let fence = "`".repeat(longest_run + 1);
+    if longest_run == 0 {
+        format!("{fence}{shown}{fence}")
+    } else {
+        format!("{fence} {shown} {fence}")
+    }
 }
 
 /// Renders the report as Markdown: summary counts, then failing rules and findings.
@@ -55,8 +88,8 @@ pub fn render(report: &Report) -> String {
         for r in failing {
             let _ = writeln!(
                 out,
-                "| `{}` | {} | {} | {} | {} |",
-                r.id,
+                "| {} | {} | {} | {} | {} |",
+                code(&r.id),
                 r.severity,
                 r.counts.fail,
                 r.counts.error,
@@ -87,11 +120,11 @@ pub fn render(report: &Report) -> String {
         for f in findings.iter().take(TOP_FINDINGS) {
             let _ = writeln!(
                 out,
-                "| {} | {} | `{}` | `{}` | {} |",
+                "| {} | {} | {} | {} | {} |",
                 f.status,
                 f.severity,
-                f.rule_id,
-                cell(&f.resource.arn),
+                code(&f.rule_id),
+                code(&f.resource.arn),
                 cell(&f.reasons.join("; "))
             );
         }

@@ -92,7 +92,7 @@ fn result(finding: &ReportFinding, rule_index: Option<usize>, rule_file: &str) -
     let mut result = json!({
         "ruleId": finding.rule_id,
         "level": level(finding.severity),
-        "message": { "text": text },
+        "message": { "text": crate::untrusted::lines(&text) },
         "locations": [{
             "physicalLocation": {
                 "artifactLocation": { "uri": rule_file },

@@ -6,6 +6,7 @@ use tabled::{Table, Tabled};
 
 use super::FindingStatus;
 use super::Report;
+use crate::untrusted;
 
 #[derive(Tabled)]
 struct FindingRow {
@@ -49,12 +50,13 @@ pub fn render(report: &Report, show_pass: bool) -> String {
         .map(|f| FindingRow {
             status: f.status.to_string(),
             severity: f.severity.to_string(),
-            rule: f.rule_id.clone(),
-            resource: f.resource.arn.clone(),
-            why: match &f.suppression {
+            rule: untrusted::line(&f.rule_id).into_owned(),
+            resource: untrusted::line(&f.resource.arn).into_owned(),
+            why: untrusted::lines(&match &f.suppression {
                 Some(s) => format!("until {}: {}", s.expires, s.justification),
                 None => f.reasons.join("\n"),
-            },
+            })
+            .into_owned(),
         })
         .collect();
     let mut out = String::new();
@@ -73,7 +75,7 @@ pub fn render(report: &Report, show_pass: bool) -> String {
         .rules
         .iter()
         .map(|r| RuleRow {
-            rule: r.id.clone(),
+            rule: untrusted::line(&r.id).into_owned(),
             severity: r.severity.to_string(),
             outcome: r.outcome.as_str().to_string(),
             pass: r.counts.pass,

@@ -38,31 +38,38 @@ impl Diagnostic {
     /// Renders the diagnostic against the file's text (which the caller already holds).
     #[must_use]
     pub fn render(&self, source: &str) -> String {
+        // The file and the message can quote what a hostile file holds: show, never send,
+        // control characters.
         let mut out = format!(
             "{}:{}:{}: error: {}\n",
-            self.file.display(),
+            crate::untrusted::line(&self.file.display().to_string()),
             self.pos.line,
             self.pos.col,
-            self.message
+            crate::untrusted::lines(&self.message)
         );
         if let Some(line) = source.lines().nth(self.pos.line.saturating_sub(1)) {
             let gutter = self.pos.line.to_string().len();
+            let before: String = line.chars().take(self.pos.col.saturating_sub(1)).collect();
+            let indent = crate::untrusted::line(&before).chars().count();
             let width = source
                 .get(self.pos.start..self.pos.end)
-                .map_or(1, |s| s.lines().next().unwrap_or("").chars().count())
+                .map_or(1, |s| {
+                    crate::untrusted::line(s.lines().next().unwrap_or(""))
+                        .chars()
+                        .count()
+                })
                 .clamp(
                     1,
                     line.chars().count().saturating_sub(self.pos.col - 1).max(1),
                 );
             let _ = writeln!(out, "{:gutter$} |", "");
-            let _ = writeln!(out, "{} | {}", self.pos.line, line);
             let _ = writeln!(
                 out,
-                "{:gutter$} | {}{}",
-                "",
-                " ".repeat(self.pos.col.saturating_sub(1)),
-                "^".repeat(width)
+                "{} | {}",
+                self.pos.line,
+                crate::untrusted::line(line)
             );
+            let _ = writeln!(out, "{:gutter$} | {}{}", "", " ".repeat(indent), "^".repeat(width));
         }
         for help in &self.help {
             let _ = writeln!(out, "  = help: {help}");

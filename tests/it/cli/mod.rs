@@ -4,6 +4,7 @@ mod diff;
 mod exit_codes;
 mod formats;
 mod hostile;
+mod hostile_names;
 mod report;
 mod rule_pack;
 mod schema;
