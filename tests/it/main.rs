@@ -15,6 +15,7 @@ mod cli;
 mod collect;
 mod e2e;
 mod faults;
+mod fuzz;
 mod harness;
 mod health;
 mod support;
