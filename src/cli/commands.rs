@@ -38,7 +38,11 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             let (config, _) = Config::load(None)?;
             super::live::health(args, &config.regions, config.bedrock_model.clone())
         }
-        Command::IamPolicy { rules, all_regions } => iam_policy(&rules, all_regions),
+        Command::IamPolicy {
+            rules,
+            all_regions,
+            everything,
+        } => iam_policy(&rules, all_regions, everything),
         Command::Schema => {
             out(&report::schema::render()?)?;
             Ok(0)
@@ -241,11 +245,16 @@ fn snapshot(args: super::live::SnapshotArgs) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-fn iam_policy(paths: &[PathBuf], all_regions: bool) -> anyhow::Result<u8> {
-    let Some(set) = load_rules(paths)? else {
-        return Ok(2);
+fn iam_policy(paths: &[PathBuf], all_regions: bool, everything: bool) -> anyhow::Result<u8> {
+    let plan = if everything {
+        Plan::everything(Catalog::builtin())
+    } else {
+        let Some(set) = load_rules(paths)? else {
+            return Ok(2);
+        };
+        Plan::from_rules(&set)
     };
-    let document = super::live::iam_policy_document(&Plan::from_rules(&set), all_regions);
+    let document = super::live::iam_policy_document(&plan, all_regions);
     out(&format!("{}\n", serde_json::to_string_pretty(&document)?))?;
     Ok(0)
 }

@@ -57,6 +57,9 @@ pub enum Command {
         /// Also allow account:ListRegions, which `scan --regions all` calls.
         #[arg(long)]
         all_regions: bool,
+        /// Allow every read posture can make: what `snapshot` without `--rules` collects.
+        #[arg(long, conflicts_with = "rules")]
+        everything: bool,
     },
     /// Print a rule's title, rationale, remediation, parameters and framework mappings.
     Explain {

@@ -996,6 +996,27 @@ async fn read_only_body(env: TestEnv) {
     );
     // About 90 requests for this account since tags and IAM come in bulk listings.
     crate::support::fault_proxy::assert_only_reads(&proxy.requests(), 50);
+    // Every action the scan called is in the policy `iam-policy` prints for the same rules.
+    assert_policy_covers(&proxy.requests(), &["iam-policy"]);
+
+    // And a snapshot of everything stays within `iam-policy --everything`.
+    let snapshot_proxy = FaultProxy::start(&env.moto);
+    let inventory = dir.path().join("everything.json");
+    let role = scan_role(ACCOUNT);
+    let output = posture(&[
+        "snapshot",
+        "--endpoint-url",
+        &snapshot_proxy.endpoint(),
+        "--region",
+        REGION,
+        "--role-arn",
+        &role,
+        "-o",
+        inventory.to_str().expect("utf-8 path"),
+        "-q",
+    ]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_policy_covers(&snapshot_proxy.requests(), &["iam-policy", "--everything"]);
 
     // The policy the scan needs: reads only, and never a secret's value.
     let output = posture(&["iam-policy"]);
@@ -1022,6 +1043,32 @@ async fn read_only_body(env: TestEnv) {
         );
     }
     assert_eq!(policy["Statement"][0]["Effect"], "Allow");
+}
+
+/// The IAM actions of `requests` (assuming the scan role aside) all appear in the policy
+/// that `posture <policy_args>` prints.
+fn assert_policy_covers(requests: &[crate::support::fault_proxy::Request], policy_args: &[&str]) {
+    let output = posture(policy_args);
+    assert!(output.status.success());
+    let policy: Value = serde_json::from_slice(&output.stdout).expect("iam-policy prints JSON");
+    let granted: std::collections::BTreeSet<&str> = policy["Statement"][0]["Action"]
+        .as_array()
+        .expect("actions")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let mut called = std::collections::BTreeSet::new();
+    for request in requests {
+        let action = request
+            .iam_action()
+            .unwrap_or_else(|| panic!("no IAM action known for {}", request.describe()));
+        if action != "sts:AssumeRole" {
+            called.insert(action);
+        }
+    }
+    assert!(called.len() > 10, "{called:?}");
+    let missing: Vec<&String> = called.iter().filter(|a| !granted.contains(a.as_str())).collect();
+    assert!(missing.is_empty(), "`posture {}` lacks {missing:?}", policy_args.join(" "));
 }
 
 // ---------------------------------------------------------------- offline re-evaluation

@@ -85,6 +85,88 @@ impl Request {
     }
 }
 
+impl Request {
+    /// The IAM action this request needs (`kms:ListKeys`), for comparing what posture calls
+    /// with the policy `posture iam-policy` prints. RPC protocols name the operation; for the
+    /// REST protocols posture uses (S3, Lambda) the path and query say which it is.
+    pub fn iam_action(&self) -> Option<String> {
+        let service = self.service()?;
+        let prefix = match service.as_str() {
+            "tagging" => "tag",
+            other => other,
+        };
+        if let Some(op) = self.operation() {
+            return Some(format!("{prefix}:{op}"));
+        }
+        let (path, query) = self.target.split_once('?').unwrap_or((&self.target, ""));
+        let action = match service.as_str() {
+            "s3" => s3_action(path, query)?,
+            "lambda" => lambda_action(path)?,
+            _ => return None,
+        };
+        Some(format!("{prefix}:{action}"))
+    }
+}
+
+/// S3 reads by subresource (virtual-host or path-style bucket addressing both end up here).
+fn s3_action(path: &str, query: &str) -> Option<&'static str> {
+    let keys: Vec<&str> = query
+        .split('&')
+        .map(|pair| pair.split('=').next().unwrap_or(""))
+        .collect();
+    let has = |key: &str| keys.contains(&key);
+    Some(if has("encryption") {
+        "GetEncryptionConfiguration"
+    } else if has("versioning") {
+        "GetBucketVersioning"
+    } else if has("policy") {
+        "GetBucketPolicy"
+    } else if has("lifecycle") {
+        "GetLifecycleConfiguration"
+    } else if has("logging") {
+        "GetBucketLogging"
+    } else if has("tagging") {
+        "GetBucketTagging"
+    } else if has("object-lock") {
+        "GetBucketObjectLockConfiguration"
+    } else if has("publicAccessBlock") {
+        "GetBucketPublicAccessBlock"
+    } else if has("location") {
+        "GetBucketLocation"
+    } else if has("ownershipControls") {
+        "GetBucketOwnershipControls"
+    } else if has("acl") {
+        "GetBucketAcl"
+    } else if has("replication") {
+        "GetReplicationConfiguration"
+    } else if has("notification") {
+        "GetBucketNotification"
+    } else if path == "/" {
+        "ListAllMyBuckets"
+    } else {
+        return None;
+    })
+}
+
+/// Lambda reads by path: `/2015-03-31/functions/` lists, `/2017-03-31/tags/ARN` lists tags.
+fn lambda_action(path: &str) -> Option<&'static str> {
+    if path.contains("/tags/") {
+        Some("ListTags")
+    } else if path.ends_with("/functions") || path.ends_with("/functions/") {
+        Some("ListFunctions")
+    } else if path.ends_with("/policy") {
+        Some("GetPolicy")
+    } else if path.ends_with("/configuration") {
+        Some("GetFunctionConfiguration")
+    } else if path.contains("/event-source-mappings") {
+        Some("ListEventSourceMappings")
+    } else if path.contains("/functions/") {
+        Some("GetFunction")
+    } else {
+        None
+    }
+}
+
 /// Services a full scan reads, each of which must show up among its requests.
 pub const SCANNED_SERVICES: [&str; 13] = [
     "s3",
