@@ -5,6 +5,7 @@
 //! - `collect`: every collector against moto, by service, plus faults and accounts.
 //! - `e2e`: the real binary scans a seeded moto account; every rule's verdicts.
 //! - `faults`: the real binary behind a fault-injecting proxy (`AccessDenied`, throttling, 500s).
+//! - `fuzz`: proptest over the parsers of untrusted files (`POSTURE_FUZZ_CASES` cases each).
 //! - `health`: `posture health` and the Bedrock probe.
 //! - `harness`: the test harness itself (moto startup).
 
