@@ -56,6 +56,9 @@ pub struct Config {
     pub params: BTreeMap<String, BTreeMap<String, toml::Value>>,
     /// Suppressions file; `--suppressions` overrides it.
     pub suppressions: Option<PathBuf>,
+    /// Warn when one suppression entry silences more than this share (0 to 1) of the FAIL and
+    /// ERROR findings; default 0.5.
+    pub suppression_warn_share: Option<f64>,
     /// Output formats (table, json, sarif, junit, csv, markdown); `--format` overrides them.
     #[serde(default)]
     pub formats: Vec<String>,

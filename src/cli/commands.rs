@@ -187,7 +187,14 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
             .map(|doc| (doc.arn.clone(), doc.tags.clone()))
             .collect();
         let today = now.to_offset(time::UtcOffset::UTC).date();
-        for warning in suppress::apply(&mut report, file, today, &tags) {
+        let share = config
+            .suppression_warn_share
+            .unwrap_or(suppress::DEFAULT_WARN_SHARE);
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&share),
+            "suppression_warn_share must be between 0 and 1, found {share}"
+        );
+        for warning in suppress::apply(&mut report, file, today, &tags, share) {
             eprintln!("warning: {}", untrusted::line(&warning));
         }
     }

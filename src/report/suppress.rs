@@ -26,7 +26,17 @@ const KEYS: &[&str] = &[
     "justification",
     "owner",
     "expires",
+    "scope",
 ];
+
+/// Share of the FAIL and ERROR findings above which one entry's suppressions are worth a
+/// warning (`suppression_warn_share` in `posture.toml` overrides it).
+pub const DEFAULT_WARN_SHARE: f64 = 0.5;
+
+/// Whether a glob matches every string: only `*` characters.
+fn matches_everything(glob: &str) -> bool {
+    !glob.is_empty() && glob.chars().all(|c| c == '*')
+}
 
 /// One validated entry: its globs compile and its expiry is a date.
 #[derive(Debug, Clone)]
@@ -290,6 +300,28 @@ fn parse_entry(path: &Path, node: &Node, errors: &mut Vec<Diagnostic>) -> Option
             ),
         );
     }
+    let everything = rule.as_ref().is_some_and(|(text, _)| matches_everything(text))
+        && resource.as_ref().is_none_or(|(text, _)| matches_everything(text))
+        && tags.is_empty();
+    match node.get("scope") {
+        None if everything => errors.push(
+            Diagnostic::new(
+                path,
+                node.pos,
+                "this entry suppresses every finding of every rule",
+            )
+            .with_help(
+                "narrow `rule`, `resource` or `tags`, or say `scope: all` if silencing everything is intended",
+            ),
+        ),
+        None => {}
+        Some(n) if n.as_str() == Some("all") => {}
+        Some(n) => errors.push(Diagnostic::new(
+            path,
+            n.pos,
+            format!("`scope` can only be `all`, found {}", n.to_json()),
+        )),
+    }
     let mut justification = None;
     match node.get("justification") {
         None => missing(errors, "justification", "say why the risk is accepted"),
@@ -358,7 +390,13 @@ pub fn apply(
     file: &SuppressionFile,
     today: Date,
     tags: &BTreeMap<String, BTreeMap<String, String>>,
+    warn_share: f64,
 ) -> Vec<String> {
+    let undecided_or_failing = report
+        .findings
+        .iter()
+        .filter(|f| matches!(f.status, FindingStatus::Fail | FindingStatus::Error))
+        .count();
     let mut matched = vec![0usize; file.entries.len()];
     for index in 0..report.findings.len() {
         let finding = &report.findings[index];
@@ -401,6 +439,13 @@ pub fn apply(
                 warnings.push(format!(
                     "suppression at {} (rule `{}`) matched no FAIL or ERROR finding; remove it if the issue is fixed",
                     entry.origin, entry.rule
+                ));
+            } else if matched as f64 > warn_share * undecided_or_failing as f64 {
+                warnings.push(format!(
+                    "suppression at {} (rule `{}`) suppresses {matched} of the {undecided_or_failing} FAIL and ERROR findings, more than {:.0} %; check that it is not broader than meant",
+                    entry.origin,
+                    entry.rule,
+                    warn_share * 100.0
                 ));
             }
             SuppressionState::Active

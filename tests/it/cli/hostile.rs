@@ -289,3 +289,30 @@ fn an_inventory_group_of_the_wrong_shape_is_error_not_pass() {
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("repeats"), "{stderr}");
 }
+
+#[test]
+fn a_suppression_that_silences_everything_must_say_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let everything = "- rule: \"*\"\n  resource: \"*\"\n  justification: j\n  expires: 2999-01-01\n";
+    let file = write(dir.path(), "all.yaml", everything);
+    let scan = |file: &Path| {
+        run(
+            &["scan", "--inventory", "fixtures/example-account.json", "--suppressions", file.to_str().unwrap()],
+            &root(),
+        )
+    };
+    let (code, _, stderr) = scan(&file);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("all.yaml:1:3: error: this entry suppresses every finding of every rule"), "{stderr}");
+
+    let file = write(dir.path(), "tags.yaml", &everything.replace("resource: \"*\"", "tags: {}"));
+    let (code, _, stderr) = scan(&file);
+    assert_eq!(code, Some(2), "empty tags select everything too: {stderr}");
+
+    let file = write(dir.path(), "scoped.yaml", &format!("{everything}  scope: all\n"));
+    let (code, _, stderr) = scan(&file);
+    assert_eq!(code, Some(0), "{stderr}");
+    let share = regex::Regex::new(r"suppresses (\d+) of the (\d+) FAIL and ERROR findings, more than 50 %").unwrap();
+    let counts = share.captures(&stderr).unwrap_or_else(|| panic!("{stderr}"));
+    assert_eq!(counts[1], counts[2], "{stderr}");
+}
