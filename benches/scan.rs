@@ -21,6 +21,8 @@
 //! the direct figure measures posture plus the emulator, and fewer requests is what wins there.
 //! The delayed run is where posture's concurrency shows.
 
+#[path = "common/peak.rs"]
+mod peak;
 #[path = "../tests/it/support/mod.rs"]
 mod support;
 
@@ -98,24 +100,14 @@ fn main() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot run {binary}: {e}"));
-    let status_file = format!("/proc/{}/status", child.id());
-    let mut peak_kib = 0u64;
-    let status = loop {
-        // VmHWM is the high-water mark so far: the last sample before exit is the peak.
-        if let Some(kib) = read_vm_hwm(&status_file) {
-            peak_kib = peak_kib.max(kib);
-        }
-        if let Some(status) = child.try_wait().expect("wait for posture") {
-            break status;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    let wall = started.elapsed().as_secs_f64();
+    let stderr_pipe = child.stderr.take();
+    let cost = peak::wait_sampling(child, started);
+    let (status, wall) = (cost.status, cost.wall_seconds);
     // moto writes its access-log line after answering; give the last ones a moment.
     std::thread::sleep(Duration::from_millis(300));
     let served = moto.requests_served() - served_before;
     let mut stderr = String::new();
-    if let Some(mut pipe) = child.stderr.take() {
+    if let Some(mut pipe) = stderr_pipe {
         use std::io::Read;
         let _ = pipe.read_to_string(&mut stderr);
     }
@@ -146,7 +138,7 @@ fn main() {
     println!(
         "| {n} | {delay_ms} | {wall:.2} | {served} | {:.2} | {:.1} | {scanned} |",
         served as f64 / resources as f64,
-        peak_kib as f64 / 1024.0
+        cost.peak_mib
     );
     if let Some(proxy) = &proxy {
         println!();
@@ -156,12 +148,6 @@ fn main() {
             proxy.max_in_flight()
         );
     }
-}
-
-fn read_vm_hwm(path: &str) -> Option<u64> {
-    let text = std::fs::read_to_string(path).ok()?;
-    let line = text.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// SDK config for seeding, built without reading the environment or any profile file, so the

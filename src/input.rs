@@ -315,15 +315,20 @@ mod tests {
         let file = write(&[b'a'; 2048]);
         assert!(read_text_limited(file.path(), FileKind::Rules, 2048).is_ok());
         let err = read_text_limited(file.path(), FileKind::Rules, 2047).unwrap_err();
-        assert!(matches!(err.problem, InputProblem::TooLarge { .. }), "{err}");
+        assert!(
+            matches!(err.problem, InputProblem::TooLarge { .. }),
+            "{err}"
+        );
         assert!(err.to_string().contains("rule_file_mib"), "{err}");
     }
 
     #[cfg(unix)]
     #[test]
     fn an_endless_file_is_cut_off() {
-        let err =
-            read_text_limited(Path::new("/dev/zero"), FileKind::Inventory, 4096).unwrap_err();
-        assert!(matches!(err.problem, InputProblem::TooLarge { .. }), "{err}");
+        let err = read_text_limited(Path::new("/dev/zero"), FileKind::Inventory, 4096).unwrap_err();
+        assert!(
+            matches!(err.problem, InputProblem::TooLarge { .. }),
+            "{err}"
+        );
     }
 }

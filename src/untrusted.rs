@@ -63,7 +63,10 @@ mod tests {
 
     #[test]
     fn escape_sequences_are_shown_not_sent() {
-        assert_eq!(line("bucket\u{1b}]0;owned\u{7}"), "bucket\\x1B]0;owned\\x07");
+        assert_eq!(
+            line("bucket\u{1b}]0;owned\u{7}"),
+            "bucket\\x1B]0;owned\\x07"
+        );
         assert_eq!(line("a\nb\u{9b}31m"), "a\\x0Ab\\x9B31m");
         assert_eq!(lines("a\nb\u{1b}"), "a\nb\\x1B");
         assert_eq!(line("admin\u{202e}nimda"), "admin\\u{202E}nimda");

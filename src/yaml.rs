@@ -482,7 +482,10 @@ mod tests {
         assert!(err.message.contains("U+0000"), "{}", err.message);
         assert_eq!((err.pos.line, err.pos.col, err.pos.start), (2, 5, 9));
         assert!(parse("a: \"tab\tand \\0 escaped\"\n").is_ok());
-        assert!(parse("a: \u{1b}[31m\n").is_err(), "ESC is a control character");
+        assert!(
+            parse("a: \u{1b}[31m\n").is_err(),
+            "ESC is a control character"
+        );
     }
 
     #[test]
@@ -528,7 +531,11 @@ mod tests {
         assert_eq!(parse(&text).unwrap()[0].as_map().unwrap().len(), 200_000);
         text.push_str("k7: again\n");
         let err = parse(&text).unwrap_err();
-        assert!(err.message.contains("duplicate key `k7` (first at line 8)"), "{}", err.message);
+        assert!(
+            err.message.contains("duplicate key `k7` (first at line 8)"),
+            "{}",
+            err.message
+        );
         // Quadratic detection took minutes on this input; linear takes well under a second.
         assert!(started.elapsed() < std::time::Duration::from_secs(20));
     }

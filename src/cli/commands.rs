@@ -1,5 +1,6 @@
 //! One function per command. Each turns settings into stage calls and an exit code.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write;
 use std::path::PathBuf;
@@ -15,9 +16,9 @@ use crate::config::Config;
 use crate::inventory::Inventory;
 use crate::plan::Plan;
 use crate::report::suppress;
-use crate::untrusted;
 use crate::report::{self, Report, ReportInput, Source};
 use crate::rules::{self, ParamOverride, RuleSet, Severity};
+use crate::untrusted;
 
 const DEFAULT_RULES_DIR: &str = "rules";
 
@@ -171,7 +172,17 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
             .with_context(|| format!("`{t}` is not an RFC 3339 time"))?,
         None => OffsetDateTime::now_utc(),
     };
-    let evaluation = crate::eval::evaluate(&set, &inventory, now);
+    // Suppressions by tags need each resource's tags; the evaluation consumes the inventory.
+    let tags: BTreeMap<String, BTreeMap<String, String>> = if suppressions.is_some() {
+        inventory
+            .resources
+            .iter()
+            .map(|doc| (doc.arn.clone(), doc.tags.clone()))
+            .collect()
+    } else {
+        BTreeMap::new()
+    };
+    let evaluation = crate::eval::evaluate(&set, inventory, now);
     let mut report = Report::build(ReportInput {
         rules: &set,
         evaluation,
@@ -181,11 +192,6 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
         include_passes: args.include_pass,
     });
     if let Some(file) = &suppressions {
-        let tags = inventory
-            .resources
-            .iter()
-            .map(|doc| (doc.arn.clone(), doc.tags.clone()))
-            .collect();
         let today = now.to_offset(time::UtcOffset::UTC).date();
         let share = config
             .suppression_warn_share
@@ -212,11 +218,7 @@ fn load_inventory(path: &std::path::Path) -> anyhow::Result<(Inventory, Source)>
     )
     .with_context(|| format!("{} cannot be evaluated", path.display()))?;
     for warning in warnings {
-        eprintln!(
-            "warning: {}: {}",
-            path.display(),
-            untrusted::line(&warning)
-        );
+        eprintln!("warning: {}: {}", path.display(), untrusted::line(&warning));
     }
     let source = Source {
         kind: "inventory".into(),

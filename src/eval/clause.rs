@@ -163,7 +163,7 @@ impl<'r, 'd> Run<'r, 'd> {
             if let Some(reason) = self.view.doc.errors.get(first) {
                 return Lookup::Errored(format!("`{first}` could not be collected: {reason}"));
             }
-            if !self.view.doc.attributes.contains_key(first) {
+            if self.view.root.get(first).is_none() {
                 return Lookup::Errored(format!(
                     "`{first}` was not collected (absent from the resource document)"
                 ));
@@ -496,11 +496,7 @@ impl<'r, 'd> Run<'r, 'd> {
         self.evidence
             .insert(role_path.to_string(), Value::String(role_arn.clone()));
         let ctx = self.ctx;
-        let find = |ty: &str, arn: &str| {
-            ctx.by_type
-                .get(ty)
-                .and_then(|docs| docs.iter().find(|d| d.doc.arn == arn))
-        };
+        let find = |ty: &str, arn: &str| ctx.find(ty, arn);
         let RolePermissions {
             role_type,
             role_group,
@@ -592,13 +588,7 @@ impl<'r, 'd> Run<'r, 'd> {
         for w in wanted {
             let matches: Vec<&DocView> = resource_types
                 .iter()
-                .flat_map(|t| {
-                    ctx.by_type
-                        .get(t.as_str())
-                        .map(Vec::as_slice)
-                        .unwrap_or_default()
-                })
-                .filter(|c| lookup_plain(&c.root, attribute).is_some_and(|v| loose_eq(v, w)))
+                .flat_map(|t| ctx.referenced(t, attribute, w))
                 .collect();
             if matches.is_empty() {
                 reasons.push(format!(
@@ -799,10 +789,6 @@ fn summarize(mut reasons: Vec<String>) -> Vec<String> {
         reasons.push(format!("... and {more} more"));
     }
     reasons
-}
-
-fn lookup_plain<'v>(root: &'v Value, path: &str) -> Option<&'v Value> {
-    path.split('.').try_fold(root, |v, segment| v.get(segment))
 }
 
 /// Equality that treats 7 and 7.0 as the same number.

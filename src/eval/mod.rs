@@ -3,6 +3,7 @@
 
 mod clause;
 mod describe;
+mod index;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -142,6 +143,27 @@ impl<'d> DocView<'d> {
     /// Builds the view; a top-level field wins over an attribute group of the same name.
     #[must_use]
     pub fn new(doc: &'d ResourceDoc) -> Self {
+        let mut root = Self::top_level(doc);
+        for (group, value) in &doc.attributes {
+            root.entry(group.clone()).or_insert_with(|| value.clone());
+        }
+        DocView {
+            doc,
+            root: Value::Object(root),
+        }
+    }
+
+    /// The view's root with `doc`'s attribute groups moved in rather than copied, so a large
+    /// inventory is not held twice. `doc` keeps its type, ARN, tags and errors.
+    fn root_taking_attributes(doc: &mut ResourceDoc) -> Value {
+        let mut root = Self::top_level(doc);
+        for (group, value) in std::mem::take(&mut doc.attributes) {
+            root.entry(group).or_insert(value);
+        }
+        Value::Object(root)
+    }
+
+    fn top_level(doc: &ResourceDoc) -> Map<String, Value> {
         let mut root = Map::new();
         root.insert("type".into(), Value::String(doc.resource_type.clone()));
         root.insert("arn".into(), Value::String(doc.arn.clone()));
@@ -154,13 +176,7 @@ impl<'d> DocView<'d> {
             .map(|(k, v)| (k.clone(), Value::String(v.clone())))
             .collect();
         root.insert("tags".into(), Value::Object(tags));
-        for (group, value) in &doc.attributes {
-            root.entry(group.clone()).or_insert_with(|| value.clone());
-        }
-        DocView {
-            doc,
-            root: Value::Object(root),
-        }
+        root
     }
 }
 
@@ -170,6 +186,9 @@ pub struct Context<'d> {
     pub now: OffsetDateTime,
     /// resource type -> every document of that type, for rules that look at other resources.
     pub by_type: HashMap<&'d str, Vec<DocView<'d>>>,
+    /// Lookups by ARN and by referenced attribute, so rules that look at other resources stay
+    /// linear in the inventory.
+    index: index::Indexes<'d>,
 }
 
 impl<'d> Context<'d> {
@@ -183,7 +202,62 @@ impl<'d> Context<'d> {
                 .or_default()
                 .push(DocView::new(doc));
         }
-        Context { now, by_type }
+        let index = index::Indexes::new(&by_type);
+        Context {
+            now,
+            by_type,
+            index,
+        }
+    }
+
+    /// As `new`, but moves each document's attribute groups into its view instead of copying
+    /// them: the documents keep everything else (type, ARN, tags, errors).
+    #[must_use]
+    pub fn taking_attributes(docs: &'d mut [ResourceDoc], now: OffsetDateTime) -> Self {
+        let roots: Vec<Value> = docs
+            .iter_mut()
+            .map(DocView::root_taking_attributes)
+            .collect();
+        let docs: &'d [ResourceDoc] = docs;
+        let mut by_type: HashMap<&str, Vec<DocView>> = HashMap::new();
+        for (doc, root) in docs.iter().zip(roots) {
+            by_type
+                .entry(doc.resource_type.as_str())
+                .or_default()
+                .push(DocView { doc, root });
+        }
+        let index = index::Indexes::new(&by_type);
+        Context {
+            now,
+            by_type,
+            index,
+        }
+    }
+
+    /// The document of `resource_type` with this ARN.
+    #[must_use]
+    pub fn find(&self, resource_type: &str, arn: &str) -> Option<&DocView<'d>> {
+        let at = self.index.position(resource_type, arn)?;
+        self.by_type.get(resource_type)?.get(at)
+    }
+
+    /// Documents of `resource_type` whose `attribute` (a dotted path) equals `wanted`, numbers
+    /// compared by value.
+    #[must_use]
+    pub fn referenced(
+        &self,
+        resource_type: &str,
+        attribute: &str,
+        wanted: &Value,
+    ) -> Vec<&DocView<'d>> {
+        let Some(views) = self.by_type.get(resource_type) else {
+            return Vec::new();
+        };
+        self.index
+            .referenced(resource_type, attribute, wanted, views)
+            .into_iter()
+            .filter_map(|at| views.get(at))
+            .collect()
     }
 }
 
@@ -265,72 +339,95 @@ fn listing_failures<'c>(
         .collect()
 }
 
-/// Evaluates every rule over every resource of its type.
-pub fn evaluate(set: &RuleSet, inventory: &Inventory, now: OffsetDateTime) -> Evaluation {
-    let ctx = Context::new(&inventory.resources, now);
-    let mut evaluation = Evaluation::default();
-    for rule in &set.rules {
-        let params = set.params_of(&rule.id);
-        let mut tally = RuleTally::default();
-        let views = ctx
-            .by_type
-            .get(rule.resource_type.as_str())
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        tally.resources_of_type = views.len();
-        for view in views {
-            let verdict = evaluate_resource(rule, &params, view, &ctx);
-            match verdict.status {
-                Status::Pass => tally.pass += 1,
-                Status::Fail => tally.fail += 1,
-                Status::Error => tally.error += 1,
-                Status::NotApplicable => {
-                    tally.not_applicable += 1;
-                    continue;
-                }
+/// One rule over every resource of its type: its findings and its tally.
+fn evaluate_rule(rule: &Rule, set: &RuleSet, ctx: &Context) -> (Vec<Finding>, RuleTally) {
+    use rayon::prelude::*;
+    let params = set.params_of(&rule.id);
+    let views = ctx
+        .by_type
+        .get(rule.resource_type.as_str())
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let mut tally = RuleTally {
+        resources_of_type: views.len(),
+        ..RuleTally::default()
+    };
+    // Resources are independent: judge them in parallel, then count in order.
+    let verdicts: Vec<(&DocView, Verdict)> = views
+        .par_iter()
+        .map(|view| (view, evaluate_resource(rule, &params, view, ctx)))
+        .collect();
+    let mut findings = Vec::new();
+    for (view, verdict) in verdicts {
+        match verdict.status {
+            Status::Pass => tally.pass += 1,
+            Status::Fail => tally.fail += 1,
+            Status::Error => tally.error += 1,
+            Status::NotApplicable => {
+                tally.not_applicable += 1;
+                continue;
             }
-            evaluation.findings.push(Finding {
-                rule_id: rule.id.clone(),
-                rule_version: rule.version,
-                severity: rule.severity,
-                resource: ResourceRef {
-                    resource_type: view.doc.resource_type.clone(),
-                    arn: view.doc.arn.clone(),
-                    account: view.doc.account.clone(),
-                    region: view.doc.region.clone(),
-                    name: view.doc.name.clone(),
-                },
-                verdict,
-            });
         }
-        // A type whose listing failed in some account and region may have resources nobody
-        // saw: that is an undecided check, never "no resources".
-        for (account_doc, region, reason) in listing_failures(&ctx, &rule.resource_type) {
-            tally.error += 1;
-            evaluation.findings.push(Finding {
-                rule_id: rule.id.clone(),
-                rule_version: rule.version,
-                severity: rule.severity,
-                resource: ResourceRef {
-                    resource_type: account_doc.resource_type.clone(),
-                    arn: account_doc.arn.clone(),
-                    account: account_doc.account.clone(),
-                    region: region.to_string(),
-                    name: account_doc.name.clone(),
-                },
-                verdict: Verdict {
-                    status: Status::Error,
-                    evidence: BTreeMap::new(),
-                    reasons: vec![format!(
-                        "{} resources in {region} could not be listed: {reason}",
-                        rule.resource_type
-                    )],
-                },
-            });
-        }
+        findings.push(Finding {
+            rule_id: rule.id.clone(),
+            rule_version: rule.version,
+            severity: rule.severity,
+            resource: ResourceRef {
+                resource_type: view.doc.resource_type.clone(),
+                arn: view.doc.arn.clone(),
+                account: view.doc.account.clone(),
+                region: view.doc.region.clone(),
+                name: view.doc.name.clone(),
+            },
+            verdict,
+        });
+    }
+    // A type whose listing failed in some account and region may have resources nobody
+    // saw: that is an undecided check, never "no resources".
+    for (account_doc, region, reason) in listing_failures(ctx, &rule.resource_type) {
+        tally.error += 1;
+        findings.push(Finding {
+            rule_id: rule.id.clone(),
+            rule_version: rule.version,
+            severity: rule.severity,
+            resource: ResourceRef {
+                resource_type: account_doc.resource_type.clone(),
+                arn: account_doc.arn.clone(),
+                account: account_doc.account.clone(),
+                region: region.to_string(),
+                name: account_doc.name.clone(),
+            },
+            verdict: Verdict {
+                status: Status::Error,
+                evidence: BTreeMap::new(),
+                reasons: vec![format!(
+                    "{} resources in {region} could not be listed: {reason}",
+                    rule.resource_type
+                )],
+            },
+        });
+    }
+    (findings, tally)
+}
+
+/// Evaluates every rule over every resource of its type, rules and resources in parallel.
+/// The result does not depend on the order the threads finish in: findings are sorted. The
+/// inventory is consumed: its attribute groups become the evaluator's views without a copy.
+pub fn evaluate(set: &RuleSet, inventory: Inventory, now: OffsetDateTime) -> Evaluation {
+    use rayon::prelude::*;
+    let mut inventory = inventory;
+    let ctx = Context::taking_attributes(&mut inventory.resources, now);
+    let per_rule: Vec<(Vec<Finding>, RuleTally)> = set
+        .rules
+        .par_iter()
+        .map(|rule| evaluate_rule(rule, set, &ctx))
+        .collect();
+    let mut evaluation = Evaluation::default();
+    for (rule, (findings, tally)) in set.rules.iter().zip(per_rule) {
+        evaluation.findings.extend(findings);
         evaluation.tallies.insert(rule.id.clone(), tally);
     }
-    evaluation.findings.sort_by(|a, b| {
+    evaluation.findings.par_sort_by(|a, b| {
         (&a.rule_id, &a.resource.arn, &a.resource.region).cmp(&(
             &b.rule_id,
             &b.resource.arn,

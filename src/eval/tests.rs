@@ -537,7 +537,7 @@ fn a_failed_listing_is_an_error_for_rules_of_that_type() {
         "AccessDeniedException: kms:ListKeys".into(),
     );
     let inventory = crate::inventory::Inventory::new(vec![], vec![account]);
-    let evaluation = super::evaluate(&set, &inventory, datetime!(2026-06-01 00:00 UTC));
+    let evaluation = super::evaluate(&set, inventory, datetime!(2026-06-01 00:00 UTC));
     assert_eq!(evaluation.tallies["t"].error, 1);
     assert_eq!(evaluation.findings[0].verdict.status, Status::Error);
     assert_eq!(evaluation.findings[0].resource.region, "eu-west-1");

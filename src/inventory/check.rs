@@ -235,22 +235,46 @@ mod tests {
 
     #[test]
     fn a_well_formed_group_and_null_pass_unchanged() {
-        let mut inv = inventory(vec![lambda(json!({"handler": "app.main", "runtime": "python3.12", "environment_variable_names": []}))]);
-        assert!(check(&mut inv, Catalog::builtin(), now()).unwrap().is_empty());
+        let mut inv = inventory(vec![lambda(
+            json!({"handler": "app.main", "runtime": "python3.12", "environment_variable_names": []}),
+        )]);
+        assert!(
+            check(&mut inv, Catalog::builtin(), now())
+                .unwrap()
+                .is_empty()
+        );
         assert!(inv.resources[0].errors.is_empty());
         let mut inv = inventory(vec![lambda(Value::Null)]);
-        assert!(check(&mut inv, Catalog::builtin(), now()).unwrap().is_empty());
+        assert!(
+            check(&mut inv, Catalog::builtin(), now())
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]
     fn duplicate_arns_and_unknown_types_are_errors() {
         let mut inv = inventory(vec![lambda(Value::Null), lambda(Value::Null)]);
         let err = check(&mut inv, Catalog::builtin(), now()).unwrap_err();
-        assert!(matches!(err, CheckError::DuplicateArn { index: 1, first: 0, .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                CheckError::DuplicateArn {
+                    index: 1,
+                    first: 0,
+                    ..
+                }
+            ),
+            "{err}"
+        );
         let mut doc = lambda(Value::Null);
         doc.resource_type = "aws.lambda.functions".into();
         let err = check(&mut inventory(vec![doc]), Catalog::builtin(), now()).unwrap_err();
-        assert!(err.to_string().contains("did you mean `aws.lambda.function`"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("did you mean `aws.lambda.function`"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -263,6 +287,10 @@ mod tests {
         let warnings = check(&mut inv, Catalog::builtin(), now()).unwrap();
         assert!(warnings[0].contains("in the future"), "{warnings:?}");
         inv.collected_at = Some("2026-11-30T00:00:00Z".into());
-        assert!(check(&mut inv, Catalog::builtin(), now()).unwrap().is_empty());
+        assert!(
+            check(&mut inv, Catalog::builtin(), now())
+                .unwrap()
+                .is_empty()
+        );
     }
 }

@@ -63,7 +63,12 @@ pub fn render(report: &Report) -> anyhow::Result<String> {
             justification,
         ];
         writer
-            .write_record(record.map(untrusted::spreadsheet_cell).iter().map(AsRef::<str>::as_ref))
+            .write_record(
+                record
+                    .map(untrusted::spreadsheet_cell)
+                    .iter()
+                    .map(AsRef::<str>::as_ref),
+            )
             .context("cannot write CSV")?;
     }
     let bytes = writer

@@ -35,11 +35,7 @@ fn cell(text: &str) -> String {
 /// too), fenced with more backticks than the text holds in a row so a name cannot close it.
 fn code(text: &str) -> String {
     let shown = untrusted::line(text).replace('|', "\\|");
-    let longest_run = shown
-        .split(|c| c != '`')
-        .map(str::len)
-        .max()
-        .unwrap_or(0);
+    let longest_run = shown.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest_run + 1);
     if longest_run == 0 {
         format!("{fence}{shown}{fence}")

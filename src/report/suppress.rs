@@ -112,10 +112,12 @@ fn glob(text: &str) -> Result<GlobMatcher, String> {
 pub fn load(path: &Path) -> anyhow::Result<Result<SuppressionFile, String>> {
     let read = match crate::input::read_text(path, FileKind::Suppressions) {
         Ok(read) => read,
-        Err(e @ InputError {
-            problem: InputProblem::Read(_),
-            ..
-        }) => return Err(e).context("cannot read suppressions"),
+        Err(
+            e @ InputError {
+                problem: InputProblem::Read(_),
+                ..
+            },
+        ) => return Err(e).context("cannot read suppressions"),
         Err(e) => return Ok(Err(Diagnostic::from(&e).render(""))),
     };
     Ok(match parse_str(path, &read.text) {
@@ -300,8 +302,12 @@ fn parse_entry(path: &Path, node: &Node, errors: &mut Vec<Diagnostic>) -> Option
             ),
         );
     }
-    let everything = rule.as_ref().is_some_and(|(text, _)| matches_everything(text))
-        && resource.as_ref().is_none_or(|(text, _)| matches_everything(text))
+    let everything = rule
+        .as_ref()
+        .is_some_and(|(text, _)| matches_everything(text))
+        && resource
+            .as_ref()
+            .is_none_or(|(text, _)| matches_everything(text))
         && tags.is_empty();
     match node.get("scope") {
         None if everything => errors.push(

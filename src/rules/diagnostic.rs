@@ -63,13 +63,14 @@ impl Diagnostic {
                     line.chars().count().saturating_sub(self.pos.col - 1).max(1),
                 );
             let _ = writeln!(out, "{:gutter$} |", "");
+            let _ = writeln!(out, "{} | {}", self.pos.line, crate::untrusted::line(line));
             let _ = writeln!(
                 out,
-                "{} | {}",
-                self.pos.line,
-                crate::untrusted::line(line)
+                "{:gutter$} | {}{}",
+                "",
+                " ".repeat(indent),
+                "^".repeat(width)
             );
-            let _ = writeln!(out, "{:gutter$} | {}{}", "", " ".repeat(indent), "^".repeat(width));
         }
         for help in &self.help {
             let _ = writeln!(out, "  = help: {help}");

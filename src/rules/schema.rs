@@ -212,7 +212,10 @@ impl Ctx<'_> {
                 _ => {
                     this.error(
                         value,
-                        format!("parameter `{name}`: `{key}` must be a number, found {}", value.kind_name()),
+                        format!(
+                            "parameter `{name}`: `{key}` must be a number, found {}",
+                            value.kind_name()
+                        ),
                     );
                     ok = false;
                     None
@@ -220,7 +223,10 @@ impl Ctx<'_> {
             }
         };
         let Some(default_node) = node.get("default") else {
-            self.error(node, format!("parameter `{name}` is a mapping without `default`"));
+            self.error(
+                node,
+                format!("parameter `{name}` is a mapping without `default`"),
+            );
             return None;
         };
         let default = number(self, "default");
@@ -231,7 +237,10 @@ impl Ctx<'_> {
         if let (Some(min), Some(max)) = (range.min, range.max)
             && min > max
         {
-            self.error(node, format!("parameter `{name}`: `min` {min} is above `max` {max}"));
+            self.error(
+                node,
+                format!("parameter `{name}`: `min` {min} is above `max` {max}"),
+            );
             return None;
         }
         let default = default?;

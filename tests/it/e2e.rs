@@ -1015,7 +1015,11 @@ async fn read_only_body(env: TestEnv) {
         inventory.to_str().expect("utf-8 path"),
         "-q",
     ]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert_policy_covers(&snapshot_proxy.requests(), &["iam-policy", "--everything"]);
 
     // The policy the scan needs: reads only, and never a secret's value.
@@ -1067,8 +1071,15 @@ fn assert_policy_covers(requests: &[crate::support::fault_proxy::Request], polic
         }
     }
     assert!(called.len() > 10, "{called:?}");
-    let missing: Vec<&String> = called.iter().filter(|a| !granted.contains(a.as_str())).collect();
-    assert!(missing.is_empty(), "`posture {}` lacks {missing:?}", policy_args.join(" "));
+    let missing: Vec<&String> = called
+        .iter()
+        .filter(|a| !granted.contains(a.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "`posture {}` lacks {missing:?}",
+        policy_args.join(" ")
+    );
 }
 
 // ---------------------------------------------------------------- offline re-evaluation

@@ -122,7 +122,9 @@ fn unreadable_or_invalid_reports_exit_2() {
         .arg(tmp.path().join("missing.json"))
         .assert()
         .code(2)
-        .stderr(predicates::str::contains("missing.json: cannot read the file"));
+        .stderr(predicates::str::contains(
+            "missing.json: cannot read the file",
+        ));
 }
 
 #[test]

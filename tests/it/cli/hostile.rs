@@ -39,7 +39,10 @@ fn rules_dir(files: &[(&str, &[u8])]) -> tempfile::TempDir {
 
 #[test]
 fn a_nul_byte_is_an_error_where_it_stands_and_loads_nothing() {
-    let text = format!("{RULE}---\n{}\0\n", RULE.replace("hostile-example", "second"));
+    let text = format!(
+        "{RULE}---\n{}\0\n",
+        RULE.replace("hostile-example", "second")
+    );
     let dir = rules_dir(&[("a.yaml", text.as_bytes())]);
     let (code, stderr) = validate(dir.path());
     assert_eq!(code, Some(2), "{stderr}");
@@ -51,7 +54,8 @@ fn a_nul_byte_is_an_error_where_it_stands_and_loads_nothing() {
 
 #[test]
 fn an_alias_bomb_is_refused_quickly() {
-    let mut bomb = String::from("id: bomb\nlol0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+    let mut bomb =
+        String::from("id: bomb\nlol0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
     for level in 1..10 {
         let refs = vec![format!("*l{}", level - 1); 9].join(", ");
         bomb.push_str(&format!("lol{level}: &l{level} [{refs}]\n"));
@@ -81,7 +85,11 @@ fn a_file_with_a_hundred_thousand_bad_keys_is_reported_in_seconds() {
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("unknown rule key `key0`"), "{stderr}");
     assert!(stderr.contains("more errors not shown"), "{stderr}");
-    assert!(started.elapsed() < Duration::from_secs(30), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[test]
@@ -98,7 +106,13 @@ fn a_rule_file_over_the_size_limit_is_refused_and_the_limit_is_configurable() {
     write(dir.path(), "posture.toml", "[limits]\nrule_file_mib = 8\n");
     let inventory = root().join("fixtures/example-account.json");
     let (code, _, stderr) = run(
-        &["scan", "--rules", "rules", "--inventory", inventory.to_str().unwrap()],
+        &[
+            "scan",
+            "--rules",
+            "rules",
+            "--inventory",
+            inventory.to_str().unwrap(),
+        ],
         dir.path(),
     );
     assert_ne!(code, Some(2), "{stderr}");
@@ -115,22 +129,42 @@ fn endless_inputs_stop_at_the_limit() {
     );
     let rules = root().join("rules");
     let rules = rules.to_str().unwrap();
-    let (code, _, stderr) = run(&["scan", "--rules", rules, "--inventory", "/dev/zero"], dir.path());
+    let (code, _, stderr) = run(
+        &["scan", "--rules", rules, "--inventory", "/dev/zero"],
+        dir.path(),
+    );
     assert_eq!(code, Some(2), "{stderr}");
-    assert!(stderr.contains("/dev/zero: larger than 2 MiB, the limit for an inventory"), "{stderr}");
+    assert!(
+        stderr.contains("/dev/zero: larger than 2 MiB, the limit for an inventory"),
+        "{stderr}"
+    );
 
     let inventory = root().join("fixtures/example-account.json");
     let inventory = inventory.to_str().unwrap();
     let (code, _, stderr) = run(
-        &["scan", "--rules", rules, "--inventory", inventory, "--suppressions", "/dev/zero"],
+        &[
+            "scan",
+            "--rules",
+            rules,
+            "--inventory",
+            inventory,
+            "--suppressions",
+            "/dev/zero",
+        ],
         dir.path(),
     );
     assert_eq!(code, Some(2), "{stderr}");
-    assert!(stderr.contains("larger than 4 MiB, the limit for a suppression file"), "{stderr}");
+    assert!(
+        stderr.contains("larger than 4 MiB, the limit for a suppression file"),
+        "{stderr}"
+    );
 
     let (code, _, stderr) = run(&["diff", "/dev/zero", "/dev/zero"], dir.path());
     assert_eq!(code, Some(2), "{stderr}");
-    assert!(stderr.contains("larger than 2 MiB, the limit for a report"), "{stderr}");
+    assert!(
+        stderr.contains("larger than 2 MiB, the limit for a report"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -170,13 +204,20 @@ fn text_that_is_not_utf8_is_placed_at_its_byte() {
 #[test]
 fn a_byte_order_mark_is_accepted_in_every_input() {
     let bom = |text: &str| [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat();
-    let failing = RULE.replace("rotation.enabled: { equals: true }", "rotation.period_days: { gte: 100000 }");
+    let failing = RULE.replace(
+        "rotation.enabled: { equals: true }",
+        "rotation.period_days: { gte: 100000 }",
+    );
     let dir = rules_dir(&[("kms.yaml", &bom(&failing))]);
     let inventory = std::fs::read_to_string(root().join("fixtures/example-account.json")).unwrap();
     std::fs::write(dir.path().join("inventory.json"), bom(&inventory)).unwrap();
     let suppressions = "- rule: hostile-example\n  resource: \"*\"\n  justification: accepted for the test\n  expires: 2999-01-01\n";
     std::fs::write(dir.path().join("suppressions.yaml"), bom(suppressions)).unwrap();
-    std::fs::write(dir.path().join("posture.toml"), bom("fail_on = \"critical\"\n")).unwrap();
+    std::fs::write(
+        dir.path().join("posture.toml"),
+        bom("fail_on = \"critical\"\n"),
+    )
+    .unwrap();
     let (code, stdout, stderr) = run(
         &[
             "scan",
@@ -195,7 +236,10 @@ fn a_byte_order_mark_is_accepted_in_every_input() {
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let findings = report["findings"].as_array().unwrap();
     assert!(!findings.is_empty());
-    assert!(findings.iter().all(|f| f["status"] == "SUPPRESSED"), "{findings:?}");
+    assert!(
+        findings.iter().all(|f| f["status"] == "SUPPRESSED"),
+        "{findings:?}"
+    );
 }
 
 #[test]
@@ -217,7 +261,10 @@ fn a_second_suppression_document_is_an_error_not_ignored() {
         &root(),
     );
     assert_eq!(code, Some(2), "{stderr}");
-    assert!(stderr.contains("s.yaml:6:1: error: a suppression file holds one YAML document"), "{stderr}");
+    assert!(
+        stderr.contains("s.yaml:6:1: error: a suppression file holds one YAML document"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -229,13 +276,32 @@ fn parameter_overrides_keep_integers_and_their_declared_range() {
     let dir = rules_dir(&[("bounded.yaml", bounded.as_bytes())]);
     let inventory = root().join("fixtures/example-account.json");
     let inventory = inventory.to_str().unwrap();
-    let scan = |param: &str| run(&["scan", "--rules", "rules", "--inventory", inventory, "--param", param], dir.path());
+    let scan = |param: &str| {
+        run(
+            &[
+                "scan",
+                "--rules",
+                "rules",
+                "--inventory",
+                inventory,
+                "--param",
+                param,
+            ],
+            dir.path(),
+        )
+    };
     let (code, _, stderr) = scan("hostile-example.min_days=1.5");
     assert_eq!(code, Some(2), "{stderr}");
-    assert!(stderr.contains("must be an integer like its default 365, found 1.5"), "{stderr}");
+    assert!(
+        stderr.contains("must be an integer like its default 365, found 1.5"),
+        "{stderr}"
+    );
     let (code, _, stderr) = scan("hostile-example.min_days=-100");
     assert_eq!(code, Some(2), "{stderr}");
-    assert!(stderr.contains("must be between 1 and 3653, found -100"), "{stderr}");
+    assert!(
+        stderr.contains("must be between 1 and 3653, found -100"),
+        "{stderr}"
+    );
     let (code, _, stderr) = scan("hostile-example.min_days=30.0");
     assert_ne!(code, Some(2), "a whole number is an integer: {stderr}");
 
@@ -243,7 +309,10 @@ fn parameter_overrides_keep_integers_and_their_declared_range() {
     let dir = rules_dir(&[("bounded.yaml", out_of_range.as_bytes())]);
     let (code, stderr) = validate(dir.path());
     assert_eq!(code, Some(2), "{stderr}");
-    assert!(stderr.contains("the default 9000 is not between 1 and 3653"), "{stderr}");
+    assert!(
+        stderr.contains("the default 9000 is not between 1 and 3653"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -263,11 +332,21 @@ fn an_inventory_group_of_the_wrong_shape_is_error_not_pass() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), "inv.json", &inventory.to_string());
     let (code, stdout, stderr) = run(
-        &["scan", "--inventory", path.to_str().unwrap(), "--format", "json", "--include-pass"],
+        &[
+            "scan",
+            "--inventory",
+            path.to_str().unwrap(),
+            "--format",
+            "json",
+            "--include-pass",
+        ],
         &root(),
     );
     assert_eq!(code, Some(1), "{stderr}");
-    assert!(stderr.contains("group `configuration` is not usable"), "{stderr}");
+    assert!(
+        stderr.contains("group `configuration` is not usable"),
+        "{stderr}"
+    );
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let status = |rule: &str, arn: &str| {
         report["findings"]
@@ -277,9 +356,18 @@ fn an_inventory_group_of_the_wrong_shape_is_error_not_pass() {
             .find(|f| f["rule_id"] == rule && f["resource"]["arn"] == arn)
             .map(|f| f["status"].clone())
     };
-    assert_eq!(status("lambda-env-no-secret-names", billing), Some("ERROR".into()));
-    assert_eq!(status("iam-policy-no-privilege-escalation", orders_read), Some("ERROR".into()));
-    assert_eq!(status("iam-policy-no-admin", orders_read), Some("ERROR".into()));
+    assert_eq!(
+        status("lambda-env-no-secret-names", billing),
+        Some("ERROR".into())
+    );
+    assert_eq!(
+        status("iam-policy-no-privilege-escalation", orders_read),
+        Some("ERROR".into())
+    );
+    assert_eq!(
+        status("iam-policy-no-admin", orders_read),
+        Some("ERROR".into())
+    );
 
     let mut duplicated = inventory.clone();
     let first = duplicated["resources"][0].clone();
@@ -293,26 +381,48 @@ fn an_inventory_group_of_the_wrong_shape_is_error_not_pass() {
 #[test]
 fn a_suppression_that_silences_everything_must_say_so() {
     let dir = tempfile::tempdir().unwrap();
-    let everything = "- rule: \"*\"\n  resource: \"*\"\n  justification: j\n  expires: 2999-01-01\n";
+    let everything =
+        "- rule: \"*\"\n  resource: \"*\"\n  justification: j\n  expires: 2999-01-01\n";
     let file = write(dir.path(), "all.yaml", everything);
     let scan = |file: &Path| {
         run(
-            &["scan", "--inventory", "fixtures/example-account.json", "--suppressions", file.to_str().unwrap()],
+            &[
+                "scan",
+                "--inventory",
+                "fixtures/example-account.json",
+                "--suppressions",
+                file.to_str().unwrap(),
+            ],
             &root(),
         )
     };
     let (code, _, stderr) = scan(&file);
     assert_eq!(code, Some(2), "{stderr}");
-    assert!(stderr.contains("all.yaml:1:3: error: this entry suppresses every finding of every rule"), "{stderr}");
+    assert!(
+        stderr.contains("all.yaml:1:3: error: this entry suppresses every finding of every rule"),
+        "{stderr}"
+    );
 
-    let file = write(dir.path(), "tags.yaml", &everything.replace("resource: \"*\"", "tags: {}"));
+    let file = write(
+        dir.path(),
+        "tags.yaml",
+        &everything.replace("resource: \"*\"", "tags: {}"),
+    );
     let (code, _, stderr) = scan(&file);
     assert_eq!(code, Some(2), "empty tags select everything too: {stderr}");
 
-    let file = write(dir.path(), "scoped.yaml", &format!("{everything}  scope: all\n"));
+    let file = write(
+        dir.path(),
+        "scoped.yaml",
+        &format!("{everything}  scope: all\n"),
+    );
     let (code, _, stderr) = scan(&file);
     assert_eq!(code, Some(0), "{stderr}");
-    let share = regex::Regex::new(r"suppresses (\d+) of the (\d+) FAIL and ERROR findings, more than 50 %").unwrap();
-    let counts = share.captures(&stderr).unwrap_or_else(|| panic!("{stderr}"));
+    let share =
+        regex::Regex::new(r"suppresses (\d+) of the (\d+) FAIL and ERROR findings, more than 50 %")
+            .unwrap();
+    let counts = share
+        .captures(&stderr)
+        .unwrap_or_else(|| panic!("{stderr}"));
     assert_eq!(counts[1], counts[2], "{stderr}");
 }

@@ -21,7 +21,12 @@ fn hostile_names_reach_no_reader_as_control_characters() {
     let resources = inventory["resources"].as_array_mut().unwrap();
     let mut hostile = resources
         .iter()
-        .find(|r| r["arn"].as_str().unwrap().ends_with("log-group:/acme/debug"))
+        .find(|r| {
+            r["arn"]
+                .as_str()
+                .unwrap()
+                .ends_with("log-group:/acme/debug")
+        })
         .unwrap()
         .clone();
     let arn = format!("arn:aws:logs:eu-west-1:111122223333:log-group:{HOSTILE}");
@@ -35,7 +40,9 @@ fn hostile_names_reach_no_reader_as_control_characters() {
     let out = posture()
         .args(["scan", "--inventory", path.to_str().unwrap()])
         .args(["--rules", "rules/logs"])
-        .args(["--format", "table", "--format", "json", "--format", "sarif", "--format", "junit"])
+        .args([
+            "--format", "table", "--format", "json", "--format", "sarif", "--format", "junit",
+        ])
         .args(["--format", "csv", "--format", "markdown"])
         .arg("--output-dir")
         .arg(&out_dir)
@@ -77,9 +84,20 @@ fn hostile_names_reach_no_reader_as_control_characters() {
         .map(Result::unwrap)
         .find(|r| r[name_column].contains("HYPERLINK"))
         .expect("the hostile row");
-    assert!(row[name_column].starts_with("'="), "{:?}", &row[name_column]);
-    assert!(row.iter().all(|cell| !cell.starts_with(['=', '+', '-', '@'])), "{row:?}");
-    assert!(!row.iter().any(|cell| cell.chars().any(acts_on_a_terminal)), "{row:?}");
+    assert!(
+        row[name_column].starts_with("'="),
+        "{:?}",
+        &row[name_column]
+    );
+    assert!(
+        row.iter()
+            .all(|cell| !cell.starts_with(['=', '+', '-', '@'])),
+        "{row:?}"
+    );
+    assert!(
+        !row.iter().any(|cell| cell.chars().any(acts_on_a_terminal)),
+        "{row:?}"
+    );
 
     let sarif: Value = serde_json::from_str(&read("report.sarif")).unwrap();
     let messages: Vec<&str> = sarif["runs"][0]["results"]
@@ -101,9 +119,15 @@ fn hostile_names_reach_no_reader_as_control_characters() {
         .take_while(|l| l.starts_with('|'))
         .collect();
     assert!(table.len() > 2, "{markdown}");
-    assert!(table.iter().all(|l| cells(l) == cells(table[0])), "{table:#?}");
+    assert!(
+        table.iter().all(|l| cells(l) == cells(table[0])),
+        "{table:#?}"
+    );
     let hostile_row = table.iter().find(|l| l.contains("HYPERLINK")).unwrap();
-    assert!(hostile_row.contains("`` "), "fenced past the name's backtick: {hostile_row}");
+    assert!(
+        hostile_row.contains("`` "),
+        "fenced past the name's backtick: {hostile_row}"
+    );
     // Markup in the name stays inside the code span, where it shows as text.
     let (before, rest) = hostile_row.split_once("`` ").unwrap();
     let (_, after) = rest.split_once(" ``").unwrap();
