@@ -182,7 +182,7 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
     } else {
         BTreeMap::new()
     };
-    let evaluation = crate::eval::evaluate(&set, inventory, now);
+    let evaluation = crate::eval::evaluate_keeping(&set, inventory, now, args.include_pass);
     let mut report = Report::build(ReportInput {
         rules: &set,
         evaluation,

@@ -340,7 +340,12 @@ fn listing_failures<'c>(
 }
 
 /// One rule over every resource of its type: its findings and its tally.
-fn evaluate_rule(rule: &Rule, set: &RuleSet, ctx: &Context) -> (Vec<Finding>, RuleTally) {
+fn evaluate_rule(
+    rule: &Rule,
+    set: &RuleSet,
+    ctx: &Context,
+    keep_passes: bool,
+) -> (Vec<Finding>, RuleTally) {
     use rayon::prelude::*;
     let params = set.params_of(&rule.id);
     let views = ctx
@@ -360,7 +365,12 @@ fn evaluate_rule(rule: &Rule, set: &RuleSet, ctx: &Context) -> (Vec<Finding>, Ru
     let mut findings = Vec::new();
     for (view, verdict) in verdicts {
         match verdict.status {
-            Status::Pass => tally.pass += 1,
+            Status::Pass => {
+                tally.pass += 1;
+                if !keep_passes {
+                    continue;
+                }
+            }
             Status::Fail => tally.fail += 1,
             Status::Error => tally.error += 1,
             Status::NotApplicable => {
@@ -414,13 +424,25 @@ fn evaluate_rule(rule: &Rule, set: &RuleSet, ctx: &Context) -> (Vec<Finding>, Ru
 /// The result does not depend on the order the threads finish in: findings are sorted. The
 /// inventory is consumed: its attribute groups become the evaluator's views without a copy.
 pub fn evaluate(set: &RuleSet, inventory: Inventory, now: OffsetDateTime) -> Evaluation {
+    evaluate_keeping(set, inventory, now, true)
+}
+
+/// As `evaluate`; PASS findings are kept only when `keep_passes` (they are always counted in
+/// the tallies). Passes are most findings of a healthy estate, so a report that lists none
+/// need not hold them.
+pub fn evaluate_keeping(
+    set: &RuleSet,
+    inventory: Inventory,
+    now: OffsetDateTime,
+    keep_passes: bool,
+) -> Evaluation {
     use rayon::prelude::*;
     let mut inventory = inventory;
     let ctx = Context::taking_attributes(&mut inventory.resources, now);
     let per_rule: Vec<(Vec<Finding>, RuleTally)> = set
         .rules
         .par_iter()
-        .map(|rule| evaluate_rule(rule, set, &ctx))
+        .map(|rule| evaluate_rule(rule, set, &ctx, keep_passes))
         .collect();
     let mut evaluation = Evaluation::default();
     for (rule, (findings, tally)) in set.rules.iter().zip(per_rule) {

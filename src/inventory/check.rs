@@ -115,8 +115,15 @@ fn group_problem(name: &str, value: &Value, field: &Field) -> Option<String> {
     shape_problem(name, value, field)
 }
 
-/// The first place where `value` differs from `field`'s type, as "path: expected X, found Y".
+/// The first place where `value` differs from `field`'s type, as "`path`: expected X, found Y".
 fn shape_problem(path: &str, value: &Value, field: &Field) -> Option<String> {
+    let (suffix, what) = first_mismatch(value, field)?;
+    Some(format!("`{path}{suffix}`{what}"))
+}
+
+/// The first mismatch below a value, as (path suffix, what is wrong). The suffix is built only
+/// on the way back from a mismatch: a well-formed inventory allocates nothing here.
+fn first_mismatch(value: &Value, field: &Field) -> Option<(String, String)> {
     if value.is_null() {
         return None;
     }
@@ -129,34 +136,43 @@ fn shape_problem(path: &str, value: &Value, field: &Field) -> Option<String> {
         FieldType::Array => value.is_array(),
     };
     if !fits {
-        return Some(format!(
-            "`{path}`: expected {}, found {}",
-            expected(field.ty),
-            crate::rules::json_kind(value)
+        return Some((
+            String::new(),
+            format!(
+                ": expected {}, found {}",
+                expected(field.ty),
+                crate::rules::json_kind(value)
+            ),
         ));
     }
+    let below = |segment: String, (suffix, what): (String, String)| (segment + &suffix, what);
     match (field.ty, value) {
         (FieldType::Object, Value::Object(map)) => field
             .fields
             .iter()
             .find(|(key, sub)| sub.required && !map.contains_key(key.as_str()))
-            .map(|(key, _)| format!("`{path}.{key}` is missing; posture always collects it"))
+            .map(|(key, _)| {
+                (
+                    format!(".{key}"),
+                    " is missing; posture always collects it".to_string(),
+                )
+            })
             .or_else(|| {
                 map.iter().find_map(|(key, v)| {
                     let sub = field.fields.get(key)?;
-                    shape_problem(&format!("{path}.{key}"), v, sub)
+                    first_mismatch(v, sub).map(|m| below(format!(".{key}"), m))
                 })
             }),
         (FieldType::Map, Value::Object(map)) => {
             let items = field.items.as_deref()?;
             map.iter()
-                .find_map(|(key, v)| shape_problem(&format!("{path}.{key}"), v, items))
+                .find_map(|(key, v)| first_mismatch(v, items).map(|m| below(format!(".{key}"), m)))
         }
         (FieldType::Array, Value::Array(list)) => {
             let items = field.items.as_deref()?;
             list.iter()
                 .enumerate()
-                .find_map(|(i, v)| shape_problem(&format!("{path}[{i}]"), v, items))
+                .find_map(|(i, v)| first_mismatch(v, items).map(|m| below(format!("[{i}]"), m)))
         }
         _ => None,
     }

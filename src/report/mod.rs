@@ -407,13 +407,20 @@ impl Report {
             rules: rules.rules.len(),
             ..Summary::default()
         };
-        for finding in &evaluation.findings {
-            let Some(status) = FindingStatus::of(finding.verdict.status) else {
+        // From the tallies, which count every verdict, including passes the evaluation did
+        // not keep as findings.
+        for rule in &rules.rules {
+            let Some(tally) = evaluation.tallies.get(&rule.id) else {
                 continue;
             };
-            let sev = summary.by_severity.entry(finding.severity).or_default();
+            if tally.pass + tally.fail + tally.error == 0 {
+                continue;
+            }
+            let sev = summary.by_severity.entry(rule.severity).or_default();
             for counts in [&mut summary.findings, sev] {
-                counts.add(status, 1);
+                counts.add(FindingStatus::Pass, tally.pass);
+                counts.add(FindingStatus::Fail, tally.fail);
+                counts.add(FindingStatus::Error, tally.error);
             }
         }
         let rule_summaries = rules
