@@ -191,7 +191,8 @@ impl Inventory {
             serde_json::from_str(text).map_err(|e| InventoryError::Malformed {
                 path: path.map(Path::to_path_buf),
                 line: e.line(),
-                column: e.column(),
+                // serde_json gives column 0 for an empty file or a line end; positions start at 1.
+                column: e.column().max(1),
                 message: without_position(&e),
             })?;
         if inventory.format_version != INVENTORY_FORMAT_VERSION {

@@ -426,3 +426,12 @@ fn a_suppression_that_silences_everything_must_say_so() {
         .unwrap_or_else(|| panic!("{stderr}"));
     assert_eq!(counts[1], counts[2], "{stderr}");
 }
+
+#[test]
+fn an_empty_inventory_is_placed_at_line_one_column_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "empty.json", "");
+    let (code, _, stderr) = run(&["scan", "--inventory", path.to_str().unwrap()], &root());
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("at line 1 column 1"), "{stderr}");
+}
