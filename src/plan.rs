@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::catalog::Catalog;
 use crate::inventory::TOP_LEVEL_FIELDS;
-use crate::rules::{Clause, Op, RuleSet};
+use crate::rules::{Clause, Op, Rule, RuleSet};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 /// What a scan collects: the resource types to list and, for each, the attribute groups to fetch.
@@ -58,6 +58,19 @@ impl Plan {
         if let Some(group) = group {
             groups.insert(group.to_string());
         }
+    }
+
+    /// The types and groups one rule reads (its `where`, its assertion and every resource it
+    /// refers to): what an inventory must have collected for the rule to be decided.
+    #[must_use]
+    pub fn reads_of(rule: &Rule) -> Plan {
+        let mut reads = Plan::default();
+        reads.add(&rule.resource_type, None);
+        if let Some(selector) = &rule.selector {
+            reads.add_clause(&rule.resource_type, selector);
+        }
+        reads.add_clause(&rule.resource_type, &rule.assertion);
+        reads
     }
 
     /// Every type and group the rules read, including types they refer to.

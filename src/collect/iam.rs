@@ -1,6 +1,7 @@
 //! IAM, read once per account from `GetAccountAuthorizationDetails`: customer-managed policies
 //! (default version), inline policies of roles, users and groups, and roles, up to a thousand
-//! entities per request. Reading them one by one would cost three to five requests per role and
+//! entities per request; then the AWS-managed policies attached to any of them, one
+//! `GetPolicy` + `GetPolicyVersion` each (there are rarely more than a few dozen in use). Reading them one by one would cost three to five requests per role and
 //! one per policy; IAM's request rate is the lowest of any service a scan touches.
 //!
 //! Inline policies have no ARN of their own; their document ARN is
@@ -84,6 +85,18 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
     if wants_policies {
         let client = &client;
         let managed: Vec<&ManagedPolicyDetail> = pages.iter().flat_map(aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsOutput::policies).collect();
+        // AWS-managed policies are not in the details (asking for all of them would bring a
+        // thousand documents); the ones attached here decide verdicts too, so read those.
+        let local: std::collections::HashSet<&str> =
+            managed.iter().filter_map(|p| p.arn()).collect();
+        let attached: std::collections::BTreeSet<String> = roles()
+            .flat_map(RoleDetail::attached_managed_policies)
+            .chain(pages.iter().flat_map(aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsOutput::user_detail_list).flat_map(aws_sdk_iam::types::UserDetail::attached_managed_policies))
+            .chain(pages.iter().flat_map(aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsOutput::group_detail_list).flat_map(aws_sdk_iam::types::GroupDetail::attached_managed_policies))
+            .filter_map(|p| p.policy_arn())
+            .filter(|arn| !local.contains(arn))
+            .map(str::to_string)
+            .collect();
         docs.extend(
             scope
                 .each(managed, |policy| async move {
@@ -91,8 +104,79 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
                 })
                 .await,
         );
+        docs.extend(
+            scope
+                .each(attached.into_iter().collect(), |arn| async move {
+                    aws_managed_policy_doc(scope, client, arn).await
+                })
+                .await,
+        );
     }
     docs
+}
+
+/// An attached policy that the authorization details leave out (AWS-managed): its default
+/// version through `iam:GetPolicy` and `iam:GetPolicyVersion`. A failure of either call fails
+/// the document's groups, so rules that read them are ERROR rather than "no such policy".
+async fn aws_managed_policy_doc(
+    scope: &Scope<'_>,
+    client: &aws_sdk_iam::Client,
+    arn: String,
+) -> ResourceDoc {
+    let mut doc = ResourceDoc::new(POLICY, arn.clone(), &scope.account, GLOBAL);
+    doc.name = arn.rsplit('/').next().unwrap_or_default().to_string();
+    if !(scope.wants(POLICY, "policy") || scope.wants(POLICY, "analysis")) {
+        return doc;
+    }
+    let read = async {
+        let policy = scope
+            .read(
+                Service::Iam,
+                "iam:GetPolicy",
+                client.get_policy().policy_arn(&arn).send(),
+            )
+            .await?;
+        let policy = policy.policy().ok_or_else(|| {
+            CollectionError::new("iam:GetPolicy", "EmptyResponse", "no policy in the answer")
+        })?;
+        let version_id = policy.default_version_id().unwrap_or("v1").to_string();
+        let attachments = policy.attachment_count();
+        let version = scope
+            .read(
+                Service::Iam,
+                "iam:GetPolicyVersion",
+                client
+                    .get_policy_version()
+                    .policy_arn(&arn)
+                    .version_id(&version_id)
+                    .send(),
+            )
+            .await?;
+        let document = version
+            .policy_version()
+            .and_then(|v| v.document())
+            .ok_or_else(|| {
+                CollectionError::new(
+                    "iam:GetPolicyVersion",
+                    "EmptyResponse",
+                    "no default version document",
+                )
+            })
+            .and_then(|raw| parse_policy_document(raw, "iam:GetPolicyVersion"))?;
+        Ok::<_, CollectionError>((attachments, document))
+    };
+    match read.await {
+        Ok((attachments, document)) => {
+            let head = vec![
+                ("kind", json!("aws-managed")),
+                ("attachment_count", opt_i64(attachments.map(i64::from))),
+            ];
+            set_policy_groups(scope, &mut doc, head, Ok(document));
+        }
+        Err(error) => set_policy_groups(scope, &mut doc, Vec::new(), Err(error)),
+    }
+    // AWS-managed policies cannot be tagged: `tags` stays an empty map.
+    doc
 }
 
 async fn managed_policy_doc(

@@ -193,10 +193,15 @@ pub async fn collect(
         if plan.wants_type(account::TYPE) {
             resources.push(account::document(&identity, plan));
         }
+        // Every region of the account is read with the same plan, so the plan is its coverage.
+        let collected = plan
+            .groups
+            .iter()
+            .map(|(ty, groups)| (ty.clone(), groups.iter().cloned().collect()))
+            .collect();
         accounts.push(AccountScope {
-            account: identity.account.clone(),
-            caller_arn: identity.caller_arn.clone(),
-            regions,
+            collected: Some(collected),
+            ..AccountScope::new(&identity.account, &identity.caller_arn, regions)
         });
     }
 

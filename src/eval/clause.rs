@@ -164,16 +164,22 @@ impl<'r, 'd> Run<'r, 'd> {
                 return Lookup::Errored(format!("`{first}` could not be collected: {reason}"));
             }
             if self.view.root.get(first).is_none() {
-                return Lookup::Errored(format!(
-                    "`{first}` was not collected (absent from the resource document)"
-                ));
+                return Lookup::Errored(self.not_collected(first));
             }
         }
-        if at_root
-            && first == "tags"
-            && let Some(reason) = self.view.doc.errors.get("tags")
-        {
-            return Lookup::Errored(format!("`tags` could not be collected: {reason}"));
+        if at_root && first == "tags" {
+            if let Some(reason) = self.view.doc.errors.get("tags") {
+                return Lookup::Errored(format!("`tags` could not be collected: {reason}"));
+            }
+            // Documents always carry a tag map; whether it was filled is the coverage's to say.
+            let doc = self.view.doc;
+            if !self
+                .ctx
+                .coverage
+                .group_collected(&doc.resource_type, "tags", &doc.account)
+            {
+                return Lookup::Errored(self.not_collected("tags"));
+            }
         }
         let mut value = match scope.get(first) {
             Some(v) => v,
@@ -190,6 +196,64 @@ impl<'r, 'd> Run<'r, 'd> {
         } else {
             Lookup::Found(value)
         }
+    }
+
+    /// Why `group` of this resource is missing: never asked for in this inventory, or absent
+    /// from this document (a collector skipped it, or the document was edited).
+    fn not_collected(&self, group: &str) -> String {
+        let doc = self.view.doc;
+        if self
+            .ctx
+            .coverage
+            .group_collected(&doc.resource_type, group, &doc.account)
+        {
+            format!("`{group}` was not collected (absent from the resource document)")
+        } else {
+            format!(
+                "`{group}` of {} was not collected in this inventory for account {}",
+                doc.resource_type, doc.account
+            )
+        }
+    }
+
+    /// Why `wanted` matching no collected resource of `resource_types` proves nothing: the
+    /// resource lives in an account the inventory does not cover, or a type it could be was not
+    /// collected or failed to list there. None when "matches nothing" is a fact.
+    fn unseen(&self, resource_types: &[String], wanted: &Value) -> Option<String> {
+        let coverage = &self.ctx.coverage;
+        let (mut account, mut region) = (self.view.doc.account.as_str(), None);
+        if let Some(arn) = wanted.as_str().and_then(|w| w.strip_prefix("arn:")) {
+            let parts: Vec<&str> = arn.splitn(5, ':').collect();
+            if let [_, _, arn_region, arn_account, _] = parts.as_slice() {
+                if !arn_account.is_empty() {
+                    account = arn_account;
+                }
+                if !arn_region.is_empty() {
+                    region = Some(*arn_region);
+                }
+            }
+        }
+        if !coverage.accounts().is_empty() && !coverage.scanned(account) {
+            return Some(format!(
+                "{} is in account {account}, which this inventory does not cover",
+                show(wanted)
+            ));
+        }
+        let gaps: Vec<String> = resource_types
+            .iter()
+            .filter_map(|ty| {
+                coverage
+                    .type_gap(ty, account, region)
+                    .map(|gap| gap.describe(ty, account))
+            })
+            .collect();
+        (!gaps.is_empty()).then(|| {
+            format!(
+                "cannot tell whether {} exists: {}",
+                show(wanted),
+                gaps.join("; ")
+            )
+        })
     }
 
     fn operand(&self, operand: &Operand) -> Result<Value, String> {
@@ -506,6 +570,10 @@ impl<'r, 'd> Run<'r, 'd> {
             statements_field,
         } = permissions;
         let Some(role) = find(role_type, &role_arn) else {
+            let wanted = Value::String(role_arn.clone());
+            if let Some(reason) = self.unseen(std::slice::from_ref(role_type), &wanted) {
+                return Outcome::Error(vec![reason]);
+            }
             return Outcome::Fail(vec![format!(
                 "role {role_arn} matches no collected {role_type}"
             )]);
@@ -591,6 +659,10 @@ impl<'r, 'd> Run<'r, 'd> {
                 .flat_map(|t| ctx.referenced(t, attribute, w))
                 .collect();
             if matches.is_empty() {
+                if let Some(reason) = self.unseen(resource_types, w) {
+                    errors.push(reason);
+                    continue;
+                }
                 reasons.push(format!(
                     "{path}: {} matches no collected {kinds} ({attribute})",
                     show(w)
@@ -769,8 +841,16 @@ impl<'r, 'd> Run<'r, 'd> {
             Value::Array(matched.clone()),
         );
         if !matched.is_empty() {
-            Outcome::Pass
-        } else if !errors.is_empty() {
+            return Outcome::Pass;
+        }
+        if let Some(gap) = ctx.coverage.type_gap(resource_type, account, None) {
+            errors.push(format!(
+                "cannot tell whether account {account} has a {resource_type} with {}: {}",
+                describe(filter, "", self.params),
+                gap.describe(resource_type, account)
+            ));
+        }
+        if !errors.is_empty() {
             Outcome::Error(errors)
         } else {
             Outcome::Fail(vec![format!(

@@ -2,6 +2,7 @@
 //! caller passes "now"). Every verdict carries the values it was decided on.
 
 mod clause;
+mod coverage;
 mod describe;
 mod index;
 
@@ -11,9 +12,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
+pub use coverage::{Coverage, Gap};
 pub use describe::describe;
 
-use crate::inventory::{CollectionError, Inventory, ResourceDoc};
+use crate::inventory::{AccountScope, Inventory, ResourceDoc};
 use crate::rules::{Rule, RuleSet, Severity};
 
 /// The evaluator's verdict on one rule and one resource.
@@ -189,6 +191,9 @@ pub struct Context<'d> {
     /// Lookups by ARN and by referenced attribute, so rules that look at other resources stay
     /// linear in the inventory.
     index: index::Indexes<'d>,
+    /// What the inventory vouches for: a reference into a type that was not collected (or
+    /// whose listing failed) is undecided, not "matches nothing".
+    pub coverage: Coverage,
 }
 
 impl<'d> Context<'d> {
@@ -207,13 +212,19 @@ impl<'d> Context<'d> {
             now,
             by_type,
             index,
+            coverage: Coverage::new(&[], docs),
         }
     }
 
     /// As `new`, but moves each document's attribute groups into its view instead of copying
     /// them: the documents keep everything else (type, ARN, tags, errors).
     #[must_use]
-    pub fn taking_attributes(docs: &'d mut [ResourceDoc], now: OffsetDateTime) -> Self {
+    pub fn taking_attributes(
+        docs: &'d mut [ResourceDoc],
+        accounts: &[AccountScope],
+        now: OffsetDateTime,
+    ) -> Self {
+        let coverage = Coverage::new(accounts, docs);
         let roots: Vec<Value> = docs
             .iter_mut()
             .map(DocView::root_taking_attributes)
@@ -231,6 +242,7 @@ impl<'d> Context<'d> {
             now,
             by_type,
             index,
+            coverage,
         }
     }
 
@@ -316,27 +328,53 @@ fn dedup(reasons: Vec<String>) -> Vec<String> {
         .collect()
 }
 
-/// Listing failures recorded on `aws.account` documents as `errors["<type>@<region>"]`.
-fn listing_failures<'c>(
-    ctx: &'c Context,
-    resource_type: &str,
-) -> Vec<(&'c ResourceDoc, &'c str, &'c CollectionError)> {
-    let prefix = format!("{resource_type}@");
-    let accounts = ctx
-        .by_type
-        .get("aws.account")
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    accounts
-        .iter()
-        .flat_map(|view| {
-            let prefix = prefix.clone();
-            view.doc.errors.iter().filter_map(move |(key, reason)| {
-                key.strip_prefix(prefix.as_str())
-                    .map(|region| (view.doc, region, reason))
-            })
-        })
-        .collect()
+/// The account-level findings a rule owes for data the inventory does not have: one per
+/// account and region whose listing of the rule's type failed, one per account where the type
+/// was not collected. A group of the rule's type that was not collected is found on each
+/// resource instead (reading it is ERROR there).
+fn coverage_gaps(rule: &Rule, ctx: &Context) -> Vec<(ResourceRef, String)> {
+    let account_ref = |account: &str, region: &str| {
+        let doc = ctx
+            .by_type
+            .get(coverage::ACCOUNT_TYPE)
+            .and_then(|views| views.iter().find(|v| v.doc.account == account));
+        ResourceRef {
+            resource_type: coverage::ACCOUNT_TYPE.to_string(),
+            arn: doc.map_or_else(
+                || format!("arn:aws:iam::{account}:root"),
+                |v| v.doc.arn.clone(),
+            ),
+            account: account.to_string(),
+            region: region.to_string(),
+            name: doc.map_or_else(|| account.to_string(), |v| v.doc.name.clone()),
+        }
+    };
+    let mut gaps = Vec::new();
+    for account in ctx.coverage.failed_accounts(&rule.resource_type) {
+        if let Some(Gap::ListingFailed(failures)) =
+            ctx.coverage.type_gap(&rule.resource_type, &account, None)
+        {
+            for (region, error) in failures {
+                gaps.push((
+                    account_ref(&account, &region),
+                    format!(
+                        "{} resources in {region} could not be listed: {error}",
+                        rule.resource_type
+                    ),
+                ));
+            }
+        }
+    }
+    for account in ctx.coverage.accounts() {
+        match ctx.coverage.type_gap(&rule.resource_type, account, None) {
+            Some(gap @ (Gap::NotCollected | Gap::Unrecorded)) => gaps.push((
+                account_ref(account, "global"),
+                gap.describe(&rule.resource_type, account),
+            )),
+            _ => {}
+        }
+    }
+    gaps
 }
 
 /// One rule over every resource of its type: its findings and its tally.
@@ -392,28 +430,19 @@ fn evaluate_rule(
             verdict,
         });
     }
-    // A type whose listing failed in some account and region may have resources nobody
-    // saw: that is an undecided check, never "no resources".
-    for (account_doc, region, reason) in listing_failures(ctx, &rule.resource_type) {
+    // A type whose listing failed, or that was never collected, in an account may have
+    // resources nobody saw: that is an undecided check, never "no resources".
+    for (resource, reason) in coverage_gaps(rule, ctx) {
         tally.error += 1;
         findings.push(Finding {
             rule_id: rule.id.clone(),
             rule_version: rule.version,
             severity: rule.severity,
-            resource: ResourceRef {
-                resource_type: account_doc.resource_type.clone(),
-                arn: account_doc.arn.clone(),
-                account: account_doc.account.clone(),
-                region: region.to_string(),
-                name: account_doc.name.clone(),
-            },
+            resource,
             verdict: Verdict {
                 status: Status::Error,
                 evidence: BTreeMap::new(),
-                reasons: vec![format!(
-                    "{} resources in {region} could not be listed: {reason}",
-                    rule.resource_type
-                )],
+                reasons: vec![reason],
             },
         });
     }
@@ -438,7 +467,7 @@ pub fn evaluate_keeping(
 ) -> Evaluation {
     use rayon::prelude::*;
     let mut inventory = inventory;
-    let ctx = Context::taking_attributes(&mut inventory.resources, now);
+    let ctx = Context::taking_attributes(&mut inventory.resources, &inventory.accounts, now);
     let per_rule: Vec<(Vec<Finding>, RuleTally)> = set
         .rules
         .par_iter()

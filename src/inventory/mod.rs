@@ -148,6 +148,26 @@ pub struct AccountScope {
     /// Regions scanned in the account; the first is where global services were read.
     #[serde(default)]
     pub regions: Vec<String>,
+    /// Resource type -> attribute groups (including `tags`) that were collected in every region
+    /// of `regions`: the inventory's coverage. A type or group absent here was never asked for,
+    /// so a rule that reads it cannot be decided from this inventory. None in inventories
+    /// written before coverage was recorded; the evaluator then knows only the documents.
+    /// Listings that failed are recorded on the account's `aws.account` document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collected: Option<BTreeMap<String, Vec<String>>>,
+}
+
+impl AccountScope {
+    /// An account scanned in `regions` with no coverage recorded yet.
+    #[must_use]
+    pub fn new(account: &str, caller_arn: &str, regions: Vec<String>) -> Self {
+        AccountScope {
+            account: account.to_string(),
+            caller_arn: caller_arn.to_string(),
+            regions,
+            collected: None,
+        }
+    }
 }
 
 /// A saved collection: the input of an offline (re-)evaluation.

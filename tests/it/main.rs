@@ -3,6 +3,7 @@
 //!
 //! - `cli`: the binary without AWS: rules, offline scans, reports, exit codes.
 //! - `collect`: every collector against moto, by service, plus faults and accounts.
+//! - `coverage`: checks whose data was not collected, or whose listing failed, are ERROR.
 //! - `e2e`: the real binary scans a seeded moto account; every rule's verdicts.
 //! - `faults`: the real binary behind a fault-injecting proxy (`AccessDenied`, throttling, 500s).
 //! - `fuzz`: proptest over the parsers of untrusted files (`POSTURE_FUZZ_CASES` cases each).
@@ -14,6 +15,7 @@
 
 mod cli;
 mod collect;
+mod coverage;
 mod e2e;
 mod faults;
 mod fuzz;

@@ -73,6 +73,8 @@ impl Moto {
         let log = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("moto-{port}.log"));
         let log_file = std::fs::File::create(&log).expect("create moto log file");
         let child = Command::new(&python)
+            // AWS-managed policies (AdministratorAccess ...) exist only with this set.
+            .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
             .arg(&launcher)
             .arg("--parent-pid")
             .arg(std::process::id().to_string())
