@@ -48,6 +48,9 @@ pub struct Config {
     pub rules: Vec<PathBuf>,
     /// Lowest severity whose FAIL makes `scan` exit 1; `--fail-on` overrides it (default low).
     pub fail_on: Option<String>,
+    /// Undecided checks tolerated before `scan` exits 3 (`10` or `2%`); `--max-undecided`
+    /// overrides it (default 0).
+    pub max_undecided: Option<String>,
     /// Regions to work in (or `all`), used when neither `--region` nor `--regions` is given.
     #[serde(default)]
     pub regions: Vec<String>,

@@ -98,6 +98,11 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
     let fail_on = Severity::parse(&fail_on_text).with_context(|| {
         format!("fail_on `{fail_on_text}` is not one of info, low, medium, high, critical")
     })?;
+    let max_undecided = match args.max_undecided.as_ref().or(config.max_undecided.as_ref()) {
+        Some(text) => report::coverage::UndecidedLimit::parse(text)
+            .map_err(|e| anyhow::anyhow!("max_undecided: {e}"))?,
+        None => report::coverage::UndecidedLimit::default(),
+    };
     let mut overrides = match &config_path {
         Some(path) => config.param_overrides(path)?,
         None => Vec::new(),
@@ -205,7 +210,7 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
         }
     }
     outputs.write(&report, args.show_pass)?;
-    Ok(report.exit_code(fail_on))
+    Ok(report.exit_code(fail_on, max_undecided))
 }
 
 /// Reads a saved inventory and describes it for the report.
@@ -280,7 +285,7 @@ fn diff(args: &DiffArgs) -> anyhow::Result<u8> {
         DiffFormat::Table => out(&d.render_table())?,
         DiffFormat::Json => out(&d.render_json()?)?,
     }
-    Ok(d.exit_code(fail_on))
+    Ok(d.exit_code(fail_on, args.allow_lost_coverage))
 }
 
 /// An inventory naming a type this binary does not know was made by another version or by

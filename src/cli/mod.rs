@@ -15,10 +15,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Exit codes of `scan`, shown after `posture --help` and `posture scan --help`.
 pub const EXIT_HELP: &str = "\
 Exit codes:
-  0  no FAIL at or above --fail-on, and every check was decided
+  0  no FAIL at or above --fail-on, and no more undecided checks than --max-undecided
   1  a FAIL at or above --fail-on (default: low)
   2  bad invocation, bad rule file, bad config or inventory, or no account reachable
-  3  no such FAIL, but some checks could not be decided (ERROR)
+  3  no such FAIL, but more checks could not be decided (ERROR) than --max-undecided
+     allows (default 0: any ERROR)
 SUPPRESSED findings (see --suppressions) count toward none of these.";
 
 #[derive(Parser, Debug)]
@@ -79,8 +80,9 @@ pub enum Command {
 /// Exit codes of `diff`, shown after `posture diff --help`.
 pub const DIFF_EXIT_HELP: &str = "\
 Exit codes:
-  0  no new FAIL at or above --fail-on
-  1  a new FAIL at or above --fail-on (default: low)
+  0  no new FAIL and no lost coverage at or above --fail-on
+  1  a new FAIL at or above --fail-on (default: low), or a finding decided in OLD that NEW
+     did not decide (ERROR, or rule/account/region not evaluated) unless --allow-lost-coverage
   2  a report is unreadable or not a posture JSON report";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -105,6 +107,9 @@ pub struct DiffArgs {
     /// Lowest severity whose new FAIL makes the exit code 1.
     #[arg(long, value_name = "SEVERITY", default_value = "low", value_parser = ["info", "low", "medium", "high", "critical"])]
     pub fail_on: String,
+    /// Do not fail on findings that OLD decided and NEW did not (still listed as lost coverage).
+    #[arg(long)]
+    pub allow_lost_coverage: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -186,6 +191,10 @@ pub struct ScanArgs {
     /// Lowest severity whose FAIL makes the exit code 1.
     #[arg(long, value_name = "SEVERITY", value_parser = ["info", "low", "medium", "high", "critical"])]
     pub fail_on: Option<String>,
+    /// Undecided (ERROR) checks tolerated before exit 3: a count (`10`) or a share of all
+    /// checks (`2%`); default 0.
+    #[arg(long, value_name = "N|P%")]
+    pub max_undecided: Option<String>,
     /// Override a rule parameter: `rule_id.name=value` (repeatable).
     #[arg(long = "param", value_name = "RULE.NAME=VALUE")]
     pub params: Vec<String>,

@@ -6,8 +6,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::inventory::{AccountScope, CollectionError, ResourceDoc};
 
-/// The type of the document that carries listing failures as `errors["<type>@<region>"]`.
-pub(super) const ACCOUNT_TYPE: &str = "aws.account";
+/// The type of the one document per account: it carries listing failures as
+/// `errors["<type>@<region>"]`, and account-level findings are reported on it.
+pub const ACCOUNT_TYPE: &str = "aws.account";
 
 /// Why resources of a type in an account cannot all be known.
 #[derive(Debug, Clone, PartialEq)]

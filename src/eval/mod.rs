@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-pub use coverage::{Coverage, Gap};
+pub use coverage::{ACCOUNT_TYPE, Coverage, Gap};
 pub use describe::describe;
 
 use crate::inventory::{AccountScope, Inventory, ResourceDoc};
@@ -124,6 +124,34 @@ pub struct RuleTally {
     pub not_applicable: usize,
 }
 
+/// Checks decided (PASS or FAIL) and undecided (ERROR) in one account and region.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Checks {
+    /// Verdicts that were PASS or FAIL.
+    pub decided: usize,
+    /// Verdicts that were ERROR: the data behind them could not be collected.
+    pub undecided: usize,
+}
+
+impl Checks {
+    /// Adds another count to this one.
+    pub fn add(&mut self, other: Checks) {
+        self.decided += other.decided;
+        self.undecided += other.undecided;
+    }
+
+    fn count(&mut self, status: Status) {
+        match status {
+            Status::Pass | Status::Fail => self.decided += 1,
+            Status::Error => self.undecided += 1,
+            Status::NotApplicable => {}
+        }
+    }
+}
+
+/// (account, region) -> checks of one rule there.
+pub type ChecksByScope = BTreeMap<(String, String), Checks>;
+
 /// The result of evaluating a rule set over an inventory.
 #[derive(Debug, Clone, Default)]
 pub struct Evaluation {
@@ -131,6 +159,9 @@ pub struct Evaluation {
     pub findings: Vec<Finding>,
     /// rule id -> outcome counts, for every rule evaluated.
     pub tallies: BTreeMap<String, RuleTally>,
+    /// rule id -> where its checks were decided and where not (passes the evaluation did not
+    /// keep are counted too).
+    pub checks: BTreeMap<String, ChecksByScope>,
 }
 
 /// A resource document as rules read it: top-level fields and attribute groups side by side.
@@ -383,7 +414,7 @@ fn evaluate_rule(
     set: &RuleSet,
     ctx: &Context,
     keep_passes: bool,
-) -> (Vec<Finding>, RuleTally) {
+) -> (Vec<Finding>, RuleTally, ChecksByScope) {
     use rayon::prelude::*;
     let params = set.params_of(&rule.id);
     let views = ctx
@@ -401,7 +432,17 @@ fn evaluate_rule(
         .map(|view| (view, evaluate_resource(rule, &params, view, ctx)))
         .collect();
     let mut findings = Vec::new();
+    let mut checks = ChecksByScope::new();
+    let mut count = |account: &str, region: &str, status: Status| {
+        if status != Status::NotApplicable {
+            checks
+                .entry((account.to_string(), region.to_string()))
+                .or_default()
+                .count(status);
+        }
+    };
     for (view, verdict) in verdicts {
+        count(&view.doc.account, &view.doc.region, verdict.status);
         match verdict.status {
             Status::Pass => {
                 tally.pass += 1;
@@ -434,6 +475,7 @@ fn evaluate_rule(
     // resources nobody saw: that is an undecided check, never "no resources".
     for (resource, reason) in coverage_gaps(rule, ctx) {
         tally.error += 1;
+        count(&resource.account, &resource.region, Status::Error);
         findings.push(Finding {
             rule_id: rule.id.clone(),
             rule_version: rule.version,
@@ -446,7 +488,7 @@ fn evaluate_rule(
             },
         });
     }
-    (findings, tally)
+    (findings, tally, checks)
 }
 
 /// Evaluates every rule over every resource of its type, rules and resources in parallel.
@@ -468,15 +510,16 @@ pub fn evaluate_keeping(
     use rayon::prelude::*;
     let mut inventory = inventory;
     let ctx = Context::taking_attributes(&mut inventory.resources, &inventory.accounts, now);
-    let per_rule: Vec<(Vec<Finding>, RuleTally)> = set
+    let per_rule: Vec<(Vec<Finding>, RuleTally, ChecksByScope)> = set
         .rules
         .par_iter()
         .map(|rule| evaluate_rule(rule, set, &ctx, keep_passes))
         .collect();
     let mut evaluation = Evaluation::default();
-    for (rule, (findings, tally)) in set.rules.iter().zip(per_rule) {
+    for (rule, (findings, tally, checks)) in set.rules.iter().zip(per_rule) {
         evaluation.findings.extend(findings);
         evaluation.tallies.insert(rule.id.clone(), tally);
+        evaluation.checks.insert(rule.id.clone(), checks);
     }
     evaluation.findings.par_sort_by(|a, b| {
         (&a.rule_id, &a.resource.arn, &a.resource.region).cmp(&(

@@ -1,7 +1,12 @@
-//! Compares two JSON reports: which failures are new, which were fixed, which remain.
-//! Findings are keyed by (rule id, resource ARN); only FAIL counts as failing.
+//! Compares two JSON reports: which failures are new, which were fixed, which remain, and which
+//! findings the newer scan no longer decided (lost coverage).
+//!
+//! Findings are keyed by (rule id, resource ARN, region): the region keeps apart the per-region
+//! findings that a listing failure reports on the account. Only FAIL counts as failing; a finding
+//! that was decided before and is ERROR or not evaluated now is *lost coverage*, never *fixed*,
+//! because a scan that lost its permissions must not read as a scan that fixed everything.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -9,6 +14,7 @@ use anyhow::Context;
 use serde::Serialize;
 
 use super::{FindingStatus, REPORT_VERSION, Report, ReportFinding};
+use crate::eval::ACCOUNT_TYPE;
 use crate::rules::Severity;
 
 /// One finding in a diff.
@@ -20,6 +26,8 @@ pub struct DiffEntry {
     pub severity: Severity,
     /// ARN of the resource.
     pub arn: String,
+    /// Region of the finding (`global` for global resources and account-wide findings).
+    pub region: String,
     /// Display name of the resource.
     pub name: String,
     /// The status in the old report (`ABSENT` when it had no such finding).
@@ -28,6 +36,10 @@ pub struct DiffEntry {
     pub after: String,
     /// Reasons from the newer report that has the finding.
     pub reasons: Vec<String>,
+    /// For lost coverage: why the newer report has no verdict (its ERROR reasons, or what it
+    /// did not evaluate).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub undecided_because: Option<String>,
 }
 
 /// Where a report came from, so a diff says what it compared.
@@ -55,8 +67,11 @@ pub struct ReportDiff {
     pub fixed: Vec<DiffEntry>,
     /// FAIL before and now.
     pub still_failing: Vec<DiffEntry>,
-    /// FAIL before; now SUPPRESSED or ERROR: no longer failing, but not shown fixed either.
+    /// FAIL before; now SUPPRESSED: no longer failing, but not fixed either.
     pub no_longer_failing: Vec<DiffEntry>,
+    /// Decided before (PASS or FAIL); now ERROR, or absent because the newer scan did not
+    /// evaluate the rule, the account or the region. Fails the gate unless allowed.
+    pub lost_coverage: Vec<DiffEntry>,
 }
 
 /// Reads a JSON report; any problem is an error with the path (the CLI exits 2).
@@ -73,12 +88,85 @@ pub fn load(path: &Path) -> anyhow::Result<Report> {
     Ok(report)
 }
 
-fn index(report: &Report) -> BTreeMap<(&str, &str), &ReportFinding> {
+/// (rule id, resource ARN, region) of a finding.
+type Key<'a> = (&'a str, &'a str, &'a str);
+
+fn index(report: &Report) -> BTreeMap<Key<'_>, &ReportFinding> {
     report
         .findings
         .iter()
-        .map(|f| ((f.rule_id.as_str(), f.resource.arn.as_str()), f))
+        .map(|f| {
+            let key = (
+                f.rule_id.as_str(),
+                f.resource.arn.as_str(),
+                f.resource.region.as_str(),
+            );
+            (key, f)
+        })
         .collect()
+}
+
+/// What a report evaluated, to tell "absent because it passed" from "absent because it was not
+/// looked at".
+struct Evaluated<'a> {
+    rules: BTreeSet<&'a str>,
+    accounts: BTreeSet<&'a str>,
+    includes_passes: bool,
+    /// (rule, account, region) -> reasons of the ERROR the rule reported on the account itself
+    /// (a listing failure in that region, or `global` for a type never collected there).
+    account_errors: BTreeMap<(&'a str, &'a str, &'a str), &'a [String]>,
+}
+
+impl<'a> Evaluated<'a> {
+    fn of(report: &'a Report) -> Self {
+        let account_errors = report
+            .findings
+            .iter()
+            .filter(|f| {
+                f.status == FindingStatus::Error && f.resource.resource_type == ACCOUNT_TYPE
+            })
+            .map(|f| {
+                let key = (
+                    f.rule_id.as_str(),
+                    f.resource.account.as_str(),
+                    f.resource.region.as_str(),
+                );
+                (key, f.reasons.as_slice())
+            })
+            .collect();
+        Evaluated {
+            rules: report.rules.iter().map(|r| r.id.as_str()).collect(),
+            accounts: report
+                .source
+                .accounts
+                .iter()
+                .map(|a| a.account.as_str())
+                .collect(),
+            includes_passes: report.includes_passes,
+            account_errors,
+        }
+    }
+
+    /// Why this report holds no verdict for a finding that the other report decided; `None`
+    /// when the absence means the rule found nothing failing (a pass, a resource gone).
+    fn not_decided(&self, old: &ReportFinding) -> Option<String> {
+        let rule = old.rule_id.as_str();
+        let (account, region) = (old.resource.account.as_str(), old.resource.region.as_str());
+        if !self.rules.contains(rule) {
+            return Some(format!("rule {rule} was not evaluated"));
+        }
+        if !self.accounts.is_empty() && !self.accounts.contains(account) {
+            return Some(format!("account {account} was not scanned"));
+        }
+        for at in [region, "global"] {
+            if let Some(reasons) = self.account_errors.get(&(rule, account, at)) {
+                return Some(reasons.join("; "));
+            }
+        }
+        // Evaluated there without an error: an absent finding passed, or its resource is gone
+        // or out of the rule's scope. None of that is lost coverage.
+        None
+    }
 }
 
 fn status_text(f: Option<&&ReportFinding>) -> String {
@@ -86,27 +174,30 @@ fn status_text(f: Option<&&ReportFinding>) -> String {
 }
 
 fn entry(
-    key: (&str, &str),
+    key: Key<'_>,
     old: Option<&&ReportFinding>,
     new: Option<&&ReportFinding>,
+    undecided_because: Option<String>,
 ) -> Option<DiffEntry> {
     let latest = new.or(old)?;
     Some(DiffEntry {
         rule_id: key.0.to_string(),
         severity: latest.severity,
         arn: key.1.to_string(),
+        region: key.2.to_string(),
         name: latest.resource.name.clone(),
         before: status_text(old),
         after: status_text(new),
         reasons: latest.reasons.clone(),
+        undecided_because,
     })
 }
 
-/// Compares two reports; findings are matched by rule id and resource ARN.
+/// Compares two reports; findings are matched by rule id, resource ARN and region.
 #[must_use]
 pub fn diff(old: &Report, old_path: &Path, new: &Report, new_path: &Path) -> ReportDiff {
     let (old_idx, new_idx) = (index(old), index(new));
-    let mut keys: Vec<(&str, &str)> = old_idx.keys().chain(new_idx.keys()).copied().collect();
+    let mut keys: Vec<Key<'_>> = old_idx.keys().chain(new_idx.keys()).copied().collect();
     keys.sort_unstable();
     keys.dedup();
     let reference = |r: &Report, p: &Path| ReportRef {
@@ -121,30 +212,77 @@ pub fn diff(old: &Report, old_path: &Path, new: &Report, new_path: &Path) -> Rep
         fixed: Vec::new(),
         still_failing: Vec::new(),
         no_longer_failing: Vec::new(),
+        lost_coverage: Vec::new(),
     };
+    let (old_scope, new_scope) = (Evaluated::of(old), Evaluated::of(new));
     for key in keys {
         let (o, n) = (old_idx.get(&key), new_idx.get(&key));
-        let failing =
-            |f: Option<&&ReportFinding>| f.is_some_and(|f| f.status == FindingStatus::Fail);
-        let list = match (failing(o), failing(n)) {
-            (false, true) => &mut d.new_failures,
-            (true, true) => &mut d.still_failing,
-            (true, false) => match n.map(|f| f.status) {
-                None | Some(FindingStatus::Pass) => &mut d.fixed,
-                Some(_) => &mut d.no_longer_failing,
-            },
-            (false, false) => continue,
+        let status = |f: Option<&&ReportFinding>| f.map(|f| f.status);
+        let decided = |s: Option<FindingStatus>| {
+            matches!(s, Some(FindingStatus::Pass | FindingStatus::Fail))
         };
-        list.extend(entry(key, o, n));
+        let (before, after) = (status(o), status(n));
+        let mut because = None;
+        let list = match (before, after) {
+            (Some(FindingStatus::Fail), Some(FindingStatus::Fail)) => &mut d.still_failing,
+            (_, Some(FindingStatus::Fail)) => &mut d.new_failures,
+            (Some(FindingStatus::Fail), Some(FindingStatus::Pass)) => &mut d.fixed,
+            (Some(FindingStatus::Fail), Some(FindingStatus::Suppressed)) => {
+                &mut d.no_longer_failing
+            }
+            (b, Some(FindingStatus::Error)) if decided(b) => {
+                because = n.map(|f| f.reasons.join("; "));
+                &mut d.lost_coverage
+            }
+            // An ERROR where the old report has no finding: lost coverage when the old scan
+            // evaluated the rule in that account and region without an error, so the finding
+            // was a pass there. A report with its passes shows that a resource without one was
+            // not there yet; its new ERROR is undecided but was never decided.
+            (None, Some(FindingStatus::Error)) => {
+                let Some(new_finding) = n else { continue };
+                let on_account = new_finding.resource.resource_type == ACCOUNT_TYPE;
+                if old_scope.not_decided(new_finding).is_some()
+                    || (old_scope.includes_passes && !on_account)
+                {
+                    continue;
+                }
+                because = Some(new_finding.reasons.join("; "));
+                &mut d.lost_coverage
+            }
+            (Some(FindingStatus::Fail), None) => {
+                let Some(old_finding) = o else { continue };
+                match new_scope.not_decided(old_finding) {
+                    Some(reason) => {
+                        because = Some(reason);
+                        &mut d.lost_coverage
+                    }
+                    None => &mut d.fixed,
+                }
+            }
+            (Some(FindingStatus::Pass), None) => {
+                let Some(old_finding) = o else { continue };
+                match new_scope.not_decided(old_finding) {
+                    Some(reason) => {
+                        because = Some(reason);
+                        &mut d.lost_coverage
+                    }
+                    None => continue,
+                }
+            }
+            _ => continue,
+        };
+        list.extend(entry(key, o, n, because));
     }
     d
 }
 
 impl ReportDiff {
-    /// 1 when a new failure is at or above `fail_on`, else 0.
+    /// 1 when a new failure, or (unless `allow_lost_coverage`) a finding no longer decided, is
+    /// at or above `fail_on`; else 0.
     #[must_use]
-    pub fn exit_code(&self, fail_on: Severity) -> u8 {
-        u8::from(self.new_failures.iter().any(|e| e.severity >= fail_on))
+    pub fn exit_code(&self, fail_on: Severity, allow_lost_coverage: bool) -> u8 {
+        let gate = |entries: &[DiffEntry]| entries.iter().any(|e| e.severity >= fail_on);
+        u8::from(gate(&self.new_failures) || (!allow_lost_coverage && gate(&self.lost_coverage)))
     }
 
     /// Renders the diff as pretty, newline-terminated JSON.
@@ -160,11 +298,12 @@ impl ReportDiff {
         let mut out = String::new();
         let sections = [
             ("New failures", &self.new_failures),
-            ("Fixed", &self.fixed),
             (
-                "No longer failing (now suppressed or undecided)",
-                &self.no_longer_failing,
+                "Lost coverage (decided before, not decided now)",
+                &self.lost_coverage,
             ),
+            ("Fixed", &self.fixed),
+            ("No longer failing (now suppressed)", &self.no_longer_failing),
             ("Still failing", &self.still_failing),
         ];
         for (title, entries) in sections {
@@ -173,9 +312,15 @@ impl ReportDiff {
             }
             let _ = writeln!(out, "{title} ({}):", entries.len());
             for e in entries {
+                // Account-wide findings repeat one ARN per region: name the region there.
+                let region = if e.region == "global" || e.arn.contains(&format!(":{}:", e.region)) {
+                    String::new()
+                } else {
+                    format!(" ({})", e.region)
+                };
                 let _ = writeln!(
                     out,
-                    "  {:<8} {:<40} {}  [{} -> {}]",
+                    "  {:<8} {:<40} {}{region}  [{} -> {}]",
                     e.severity, e.rule_id, e.arn, e.before, e.after
                 );
                 if e.after == "FAIL" {
@@ -183,13 +328,17 @@ impl ReportDiff {
                         let _ = writeln!(out, "           {r}");
                     }
                 }
+                if let Some(because) = &e.undecided_because {
+                    let _ = writeln!(out, "           {because}");
+                }
             }
             out.push('\n');
         }
         let _ = writeln!(
             out,
-            "{} new failures, {} fixed, {} still failing, {} no longer failing but not fixed ({} -> {}).",
+            "{} new failures, {} lost coverage, {} fixed, {} still failing, {} suppressed now ({} -> {}).",
             self.new_failures.len(),
+            self.lost_coverage.len(),
             self.fixed.len(),
             self.still_failing.len(),
             self.no_longer_failing.len(),

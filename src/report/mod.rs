@@ -2,6 +2,7 @@
 //! everything a view shows is in the model, so a saved report can be re-rendered later.
 
 pub mod csv;
+pub mod coverage;
 pub mod diff;
 pub mod json;
 pub mod junit;
@@ -199,6 +200,9 @@ pub struct Summary {
     /// framework -> control id -> verdict counts of the rules mapped to that control.
     #[serde(default)]
     pub by_framework: BTreeMap<String, BTreeMap<String, Counts>>,
+    /// Checks decided and undecided by the collected data, per rule and per account and region.
+    #[serde(default)]
+    pub coverage: coverage::CoverageSummary,
 }
 
 /// A verdict as the report states it: the evaluator's, or SUPPRESSED when an accepted risk
@@ -405,6 +409,7 @@ impl Report {
         } = input;
         let mut summary = Summary {
             rules: rules.rules.len(),
+            coverage: coverage::CoverageSummary::of(&evaluation.checks),
             ..Summary::default()
         };
         // From the tallies, which count every verdict, including passes the evaluation did
@@ -537,10 +542,10 @@ impl Report {
         self.rules.iter().find(|r| r.id == id)
     }
 
-    /// The exit code contract: 1 when a FAIL is at or above `fail_on`, else 3 when any verdict
-    /// is ERROR, else 0.
+    /// The exit code contract: 1 when a FAIL is at or above `fail_on`, else 3 when the
+    /// unsuppressed ERROR verdicts exceed `max_undecided` (by default: any), else 0.
     #[must_use]
-    pub fn exit_code(&self, fail_on: Severity) -> u8 {
+    pub fn exit_code(&self, fail_on: Severity, max_undecided: coverage::UndecidedLimit) -> u8 {
         let failed = self
             .summary
             .by_severity
@@ -548,7 +553,7 @@ impl Report {
             .any(|(sev, c)| *sev >= fail_on && c.fail > 0);
         if failed {
             1
-        } else if self.summary.findings.error > 0 {
+        } else if max_undecided.exceeded(self.summary.findings.error, &self.summary.coverage) {
             3
         } else {
             0

@@ -115,5 +115,31 @@ pub fn render(report: &Report, show_pass: bool) -> String {
             String::new()
         }
     ));
+    out.push_str(&coverage_line(&report.summary.coverage));
     out
+}
+
+/// How much of the verdicts stand on data, and where they do not.
+fn coverage_line(coverage: &super::coverage::CoverageSummary) -> String {
+    let total = coverage.decided + coverage.undecided;
+    if coverage.undecided == 0 {
+        return format!("Coverage: all {total} checks decided.\n");
+    }
+    let undecided: Vec<String> = coverage
+        .by_account
+        .iter()
+        .flat_map(|(account, regions)| {
+            regions
+                .iter()
+                .filter(|(_, c)| c.undecided > 0)
+                .map(move |(region, c)| format!("{account} {region}: {}", c.undecided))
+        })
+        .collect();
+    format!(
+        "Coverage: {} of {total} checks decided, {} undecided ({:.1} %): {}.\n",
+        coverage.decided,
+        coverage.undecided,
+        coverage.undecided_percent(),
+        undecided.join(", ")
+    )
 }

@@ -83,7 +83,7 @@ fn lists_new_fixed_and_still_failing() {
     let text = String::from_utf8_lossy(&table.stdout);
     assert!(text.starts_with("New failures (1):"), "{text}");
     assert!(
-        text.contains("1 new failures, 1 fixed, 1 still failing"),
+        text.contains("1 new failures, 0 lost coverage, 1 fixed, 1 still failing"),
         "{text}"
     );
 }
@@ -214,4 +214,154 @@ fn reads_reports_written_before_the_auditor_fields() {
     );
     let d: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(d["new_failures"][0]["arn"], STATES);
+}
+
+/// Scans `inventory` with the log retention rule into `out` (JSON, exit code not checked).
+fn scan_logs(inventory: &std::path::Path, out: &std::path::Path, rules: &str) {
+    let status = posture()
+        .args(["scan", "--rules", rules, "--format", "json", "--inventory"])
+        .arg(inventory)
+        .arg("--output")
+        .arg(out)
+        .output()
+        .unwrap()
+        .status;
+    assert!(matches!(status.code(), Some(0 | 1 | 3)), "{status:?}");
+}
+
+/// The example account after losing logs:DescribeLogGroups in eu-west-1: no log group was
+/// listed, and the account document records the listing failure.
+fn logs_unlisted(dir: &std::path::Path) -> std::path::PathBuf {
+    let fixture =
+        std::fs::read_to_string(super::root().join("fixtures/example-account.json")).unwrap();
+    let mut inventory: Value = serde_json::from_str(&fixture).unwrap();
+    let resources = inventory["resources"].as_array_mut().unwrap();
+    resources.retain(|r| r["type"] != "aws.logs.log_group");
+    for r in resources.iter_mut() {
+        if r["type"] == "aws.account" {
+            r["errors"] = serde_json::json!({
+                "aws.logs.log_group@eu-west-1": "AccessDeniedException: not authorized to perform logs:DescribeLogGroups (logs:DescribeLogGroups)"
+            });
+        }
+    }
+    write(dir, "unlisted.json", &inventory.to_string())
+}
+
+#[test]
+fn a_scan_that_lost_permissions_is_lost_coverage_not_fixed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rules = "rules/logs/logs-group-min-retention.yaml";
+    let old = tmp.path().join("old.json");
+    let new = tmp.path().join("new.json");
+    scan_logs(&super::root().join("fixtures/example-account.json"), &old, rules);
+    scan_logs(&logs_unlisted(tmp.path()), &new, rules);
+    let out = posture()
+        .args(["diff", "--format", "json"])
+        .arg(&old)
+        .arg(&new)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "lost coverage fails the gate");
+    let d: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(d["fixed"].as_array().unwrap().len(), 0, "{d:#}");
+    let lost = d["lost_coverage"].as_array().unwrap();
+    let arns: Vec<&str> = lost.iter().map(|e| e["arn"].as_str().unwrap()).collect();
+    for failing in [DEBUG, ORDERS] {
+        assert!(arns.contains(&failing), "{failing} missing from {arns:?}");
+    }
+    // The account-level ERROR stands for the log groups that passed before.
+    assert!(arns.contains(&"arn:aws:iam::111122223333:root"), "{arns:?}");
+    let orders = lost.iter().find(|e| e["arn"] == ORDERS).unwrap();
+    assert_eq!(orders["before"], "FAIL");
+    assert_eq!(orders["after"], "ABSENT");
+    assert!(
+        orders["undecided_because"]
+            .as_str()
+            .unwrap()
+            .contains("logs:DescribeLogGroups"),
+        "{orders:#}"
+    );
+
+    posture()
+        .args(["diff", "--allow-lost-coverage"])
+        .arg(&old)
+        .arg(&new)
+        .assert()
+        .code(0)
+        .stdout(predicates::str::contains("Lost coverage (decided before, not decided now)"));
+    // Regaining the permission is not a new failure, and lost nothing.
+    let back = posture()
+        .args(["diff", "--format", "json"])
+        .arg(&new)
+        .arg(&old)
+        .output()
+        .unwrap();
+    let d: Value = serde_json::from_slice(&back.stdout).unwrap();
+    assert_eq!(d["lost_coverage"].as_array().unwrap().len(), 0, "{d:#}");
+}
+
+#[test]
+fn a_rule_dropped_from_the_scan_is_lost_coverage() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fixture = super::root().join("fixtures/example-account.json");
+    let old = tmp.path().join("old.json");
+    let new = tmp.path().join("new.json");
+    scan_logs(&fixture, &old, "rules/logs/logs-group-min-retention.yaml");
+    scan_logs(&fixture, &new, "rules/s3/s3-bucket-versioning-enabled.yaml");
+    let out = posture()
+        .args(["diff", "--format", "json"])
+        .arg(&old)
+        .arg(&new)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let d: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(d["fixed"].as_array().unwrap().len(), 0, "{d:#}");
+    let lost = d["lost_coverage"].as_array().unwrap();
+    assert!(!lost.is_empty());
+    assert!(lost.iter().all(|e| e["undecided_because"]
+        == "rule logs-group-min-retention was not evaluated"));
+}
+
+#[test]
+fn listing_failures_in_two_regions_are_two_findings() {
+    // The same account-level ERROR in two regions must not collapse into one key.
+    let tmp = tempfile::tempdir().unwrap();
+    let fixture =
+        std::fs::read_to_string(super::root().join("fixtures/example-account.json")).unwrap();
+    let mut inventory: Value = serde_json::from_str(&fixture).unwrap();
+    inventory["accounts"][0]["regions"] = serde_json::json!(["eu-west-1", "us-east-1"]);
+    for r in inventory["resources"].as_array_mut().unwrap() {
+        if r["type"] == "aws.account" {
+            r["errors"] = serde_json::json!({
+                "aws.logs.log_group@eu-west-1": "AccessDeniedException: denied (logs:DescribeLogGroups)",
+                "aws.logs.log_group@us-east-1": "AccessDeniedException: denied (logs:DescribeLogGroups)"
+            });
+        }
+    }
+    let both = write(tmp.path(), "both.json", &inventory.to_string());
+    let report = tmp.path().join("both-report.json");
+    scan_logs(&both, &report, "rules/logs/logs-group-min-retention.yaml");
+    let old = tmp.path().join("old.json");
+    scan_logs(
+        &super::root().join("fixtures/example-account.json"),
+        &old,
+        "rules/logs/logs-group-min-retention.yaml",
+    );
+    let out = posture()
+        .args(["diff", "--format", "json"])
+        .arg(&old)
+        .arg(&report)
+        .output()
+        .unwrap();
+    let d: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut regions: Vec<&str> = d["lost_coverage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["arn"] == "arn:aws:iam::111122223333:root")
+        .map(|e| e["region"].as_str().unwrap())
+        .collect();
+    regions.sort_unstable();
+    assert_eq!(regions, ["eu-west-1", "us-east-1"], "{d:#}");
 }

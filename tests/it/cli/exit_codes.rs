@@ -274,7 +274,7 @@ fn help_documents_exit_codes() {
         .assert()
         .code(0)
         .stdout(predicate::str::contains(
-            "3  no such FAIL, but some checks could not be decided (ERROR)",
+            "3  no such FAIL, but more checks could not be decided (ERROR) than --max-undecided",
         ));
 }
 
@@ -304,4 +304,103 @@ fn framework_filter_keeps_mapped_rules_only() {
     }
     assert!(rules.iter().any(|r| r["id"] == "kms-key-rotation-enabled"));
     assert!(!rules.iter().any(|r| r["id"] == "logs-group-min-retention"));
+}
+
+/// Three log groups that keep logs long enough, and one whose retention could not be read.
+fn one_undecided_of_four(dir: &std::path::Path) -> std::path::PathBuf {
+    let group = |name: &str, region: &str| {
+        json!({
+            "type": "aws.logs.log_group",
+            "arn": format!("arn:aws:logs:{region}:111122223333:log-group:{name}"),
+            "account": "111122223333", "region": region, "name": name, "tags": {},
+            "attributes": {"retention": {"never_expires": false, "days": 400}}
+        })
+    };
+    let mut unreadable = group("/unreadable", "us-east-1");
+    unreadable["attributes"] = json!({});
+    unreadable["errors"] = json!({"retention": "AccessDeniedException: denied (logs:DescribeLogGroups)"});
+    write(
+        dir,
+        "inv.json",
+        &inventory(json!([
+            group("/a", "eu-west-1"),
+            group("/b", "eu-west-1"),
+            group("/c", "us-east-1"),
+            unreadable
+        ])),
+    )
+}
+
+#[test]
+fn max_undecided_sets_how_many_errors_exit_3() {
+    let tmp = tempfile::tempdir().unwrap();
+    let inv = one_undecided_of_four(tmp.path());
+    let scan = |extra: &[&str]| {
+        posture()
+            .args(["scan", "--rules", "rules/logs/logs-group-min-retention.yaml", "--inventory"])
+            .arg(&inv)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let default = scan(&[]);
+    assert_eq!(default.status.code(), Some(3), "any ERROR exits 3 by default");
+    let table = String::from_utf8_lossy(&default.stdout);
+    assert!(
+        table.contains("Coverage: 3 of 4 checks decided, 1 undecided (25.0 %): 111122223333 us-east-1: 1."),
+        "{table}"
+    );
+    for (limit, code) in [("1", 0), ("0", 3), ("25%", 0), ("24.9%", 3), ("100%", 0)] {
+        assert_eq!(
+            scan(&["--max-undecided", limit]).status.code(),
+            Some(code),
+            "--max-undecided {limit}"
+        );
+    }
+    let bad = scan(&["--max-undecided", "lots"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("max_undecided: `lots` is neither a count"));
+
+    // The config file sets it too; the flag wins.
+    let config = write(tmp.path(), "posture.toml", "max_undecided = \"1\"\n");
+    let with_config = |extra: &[&str]| {
+        let mut args = vec!["--config", config.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        scan(&args).status.code()
+    };
+    assert_eq!(with_config(&[]), Some(0));
+    assert_eq!(with_config(&["--max-undecided", "0"]), Some(3));
+}
+
+#[test]
+fn the_report_says_where_checks_were_decided() {
+    let tmp = tempfile::tempdir().unwrap();
+    let inv = one_undecided_of_four(tmp.path());
+    let out = posture()
+        .args([
+            "scan",
+            "--rules",
+            "rules/logs/logs-group-min-retention.yaml",
+            "--format",
+            "json",
+            "--inventory",
+        ])
+        .arg(&inv)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let coverage = &report["summary"]["coverage"];
+    assert_eq!(coverage["decided"], 3);
+    assert_eq!(coverage["undecided"], 1);
+    assert_eq!(
+        coverage["by_rule"]["logs-group-min-retention"],
+        json!({"decided": 3, "undecided": 1})
+    );
+    assert_eq!(
+        coverage["by_account"]["111122223333"],
+        json!({
+            "eu-west-1": {"decided": 2, "undecided": 0},
+            "us-east-1": {"decided": 1, "undecided": 1}
+        })
+    );
 }
