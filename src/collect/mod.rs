@@ -26,6 +26,7 @@ mod kms;
 mod lambda;
 mod logs;
 mod s3;
+mod rotation_schedule;
 mod secretsmanager;
 mod sfn;
 mod ssm;

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 
 use super::tagging::{self, TagIndex};
-use super::util::{object, opt_i64, opt_str, tag_map};
+use super::util::{object, opt_i64, opt_str, rfc3339, tag_map};
 use super::{Scope, Service, config};
 use crate::inventory::{CollectionError, ResourceDoc};
 
@@ -524,6 +524,17 @@ fn lifecycle_rule(rule: &aws_sdk_s3::types::LifecycleRule) -> Value {
                 rule.expiration()
                     .and_then(aws_sdk_s3::types::LifecycleExpiration::days)
                     .map(i64::from),
+            ),
+        ),
+        // A Date expiration deletes every current object on that day, however young; a date
+        // already past deletes objects as soon as they are written.
+        (
+            "expiration_date",
+            opt_str(
+                rule.expiration()
+                    .and_then(aws_sdk_s3::types::LifecycleExpiration::date)
+                    .and_then(rfc3339)
+                    .as_deref(),
             ),
         ),
         (
