@@ -116,6 +116,13 @@ pub fn action_matches(pattern: &str, action: &str) -> bool {
     )
 }
 
+/// Whether a resource pattern of a policy (`arn:aws:s3:::bucket/*`) matches `arn`. Resource
+/// ARNs compare case-sensitively, as IAM compares them.
+#[must_use]
+pub fn resource_matches(pattern: &str, arn: &str) -> bool {
+    glob(pattern.as_bytes(), arn.as_bytes())
+}
+
 /// IAM wildcard matching: `*` any run of characters, `?` one character. Greedy with
 /// backtracking to the last `*` only, so policy text cannot make it exponential.
 fn glob(p: &[u8], a: &[u8]) -> bool {
@@ -321,11 +328,6 @@ pub fn allows(statements: &[Value], action: &str, resource: &str) -> bool {
         .iter()
         .any(|s| !is_allow(s) && unconditional(s) && covers(s, action) && on(s));
     granted && !denied
-}
-
-/// ARN patterns use `*` and `?` like actions, but are case-sensitive.
-fn resource_matches(pattern: &str, resource: &str) -> bool {
-    glob(pattern.as_bytes(), resource.as_bytes())
 }
 
 fn list(statement: &Value, key: &str) -> Vec<String> {

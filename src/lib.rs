@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod cli;
 pub mod collect;
 pub mod config;
+pub mod derived;
 pub mod eval;
 pub mod health;
 pub mod iam_policy;

@@ -91,7 +91,9 @@ fn complete_doc(value: &Value, default_type: &str, index: usize) -> anyhow::Resu
         .or_insert_with(|| Value::String("123456789012".into()));
     obj.entry("region")
         .or_insert_with(|| Value::String("us-east-1".into()));
-    Ok(serde_json::from_value(value)?)
+    let mut doc: ResourceDoc = serde_json::from_value(value)?;
+    crate::derived::derive(&mut doc);
+    Ok(doc)
 }
 
 /// Runs every tests file under `paths` against `rules`.

@@ -250,6 +250,8 @@ pub async fn collect(
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     record_listing_errors(&mut resources, &accounts, listing_errors, plan);
+    let mut resources = resources;
+    resources.iter_mut().for_each(crate::derived::derive);
     let mut inventory = Inventory::new(accounts, resources);
     inventory.collected_at = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)

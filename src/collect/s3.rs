@@ -423,9 +423,9 @@ async fn read_bucket(
             Ok(o) => match o.policy().map(serde_json::from_str::<Value>) {
                 Some(Ok(policy)) => doc.set(
                     "policy",
+                    // The TLS facts are derived from the statements (crate::derived).
                     json!({
                         "present": true,
-                        "denies_insecure_transport": denies_insecure_transport(&policy),
                         "statements": crate::iam_policy::normalize_statements(&policy),
                     }),
                 ),
@@ -447,7 +447,7 @@ async fn read_bucket(
 }
 
 fn no_policy() -> Value {
-    json!({ "present": false, "denies_insecure_transport": false, "statements": [] })
+    json!({ "present": false, "statements": [] })
 }
 
 /// `GetBucketLocation`'s answer as a region: empty means us-east-1, and `EU` is eu-west-1's old name.
@@ -552,46 +552,6 @@ fn lifecycle_rule(rule: &aws_sdk_s3::types::LifecycleRule) -> Value {
     ])
 }
 
-/// A Deny for every principal when `aws:SecureTransport` is false (Bool or `BoolIfExists`).
-pub(crate) fn denies_insecure_transport(policy: &Value) -> bool {
-    let statements = match policy.get("Statement") {
-        Some(Value::Array(items)) => items.iter().collect::<Vec<_>>(),
-        Some(item @ Value::Object(_)) => vec![item],
-        _ => Vec::new(),
-    };
-    statements.into_iter().any(|s| {
-        let deny = s.get("Effect").and_then(Value::as_str) == Some("Deny");
-        let everyone = match s.get("Principal") {
-            Some(Value::String(p)) => p == "*",
-            Some(Value::Object(map)) => map.get("AWS").is_some_and(|aws| match aws {
-                Value::String(p) => p == "*",
-                Value::Array(items) => items.iter().any(|p| p.as_str() == Some("*")),
-                _ => false,
-            }),
-            _ => false,
-        };
-        let insecure = ["Bool", "BoolIfExists"].iter().any(|op| {
-            let value = s.get("Condition").and_then(|c| c.get(*op)).and_then(|b| {
-                b.as_object().and_then(|m| {
-                    m.iter()
-                        .find(|(k, _)| k.eq_ignore_ascii_case("aws:SecureTransport"))
-                        .map(|(_, v)| v)
-                })
-            });
-            match value {
-                Some(Value::String(v)) => v.eq_ignore_ascii_case("false"),
-                Some(Value::Bool(v)) => !v,
-                Some(Value::Array(items)) => items.iter().any(|v| {
-                    v.as_str().is_some_and(|v| v.eq_ignore_ascii_case("false"))
-                        || v.as_bool() == Some(false)
-                }),
-                _ => false,
-            }
-        });
-        deny && everyone && insecure
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -637,40 +597,6 @@ mod tests {
         let value = rule(Some(and_prefix));
         assert_eq!(value["applies_to_all_objects"], false);
         assert_eq!(value["prefix"], "logs/");
-    }
-
-    #[test]
-    fn insecure_transport_denial_needs_deny_everyone_and_the_condition() {
-        let statement = |effect: &str, principal: Value, condition: Value| {
-            json!({"Statement": {"Effect": effect, "Principal": principal, "Action": "s3:*",
-                "Resource": "*", "Condition": condition}})
-        };
-        let insecure = json!({"Bool": {"aws:SecureTransport": "false"}});
-        assert!(denies_insecure_transport(&statement(
-            "Deny",
-            json!("*"),
-            insecure.clone()
-        )));
-        assert!(denies_insecure_transport(&statement(
-            "Deny",
-            json!({"AWS": ["*"]}),
-            json!({"BoolIfExists": {"aws:securetransport": false}})
-        )));
-        assert!(!denies_insecure_transport(&statement(
-            "Allow",
-            json!("*"),
-            insecure.clone()
-        )));
-        assert!(!denies_insecure_transport(&statement(
-            "Deny",
-            json!({"AWS": "arn:aws:iam::123456789012:root"}),
-            insecure
-        )));
-        assert!(!denies_insecure_transport(&statement(
-            "Deny",
-            json!("*"),
-            json!({"Bool": {"aws:SecureTransport": "true"}})
-        )));
     }
 
     #[test]

@@ -78,6 +78,8 @@ pub fn check(
                 arn: doc.arn.clone(),
             });
         }
+        // Derived facts are this binary's reading of the data, never the file's.
+        crate::derived::derive(doc);
         let groups: BTreeSet<&String> = doc.attributes.keys().collect();
         let mut invalid = Vec::new();
         for name in groups {

@@ -713,6 +713,8 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("s3-bucket-kms-encryption", "e2e-s3-aes", "FAIL"),
     ("s3-bucket-public-access-block", "e2e-s3-good", "PASS"),
     ("s3-bucket-public-access-block", "e2e-s3-bad", "FAIL"),
+    ("s3-bucket-min-tls-version", "e2e-s3-good", "PASS"),
+    ("s3-bucket-min-tls-version", "e2e-s3-bad", "FAIL"),
     ("s3-bucket-tls-only", "e2e-s3-good", "PASS"),
     ("s3-bucket-tls-only", "e2e-s3-bad", "FAIL"),
     ("s3-bucket-versioning-enabled", "e2e-s3-good", "PASS"),

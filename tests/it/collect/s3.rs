@@ -106,6 +106,19 @@ async fn s3_buckets_body(env: TestEnv) {
                         .build()
                         .expect("rule"),
                 )
+                .rules(
+                    LifecycleRule::builder()
+                        .id("purge-tmp")
+                        .status(ExpirationStatus::Enabled)
+                        .filter(LifecycleRuleFilter::builder().prefix("tmp/").build())
+                        .expiration(
+                            LifecycleExpiration::builder()
+                                .date(aws_smithy_types::DateTime::from_secs(1_893_456_000))
+                                .build(),
+                        )
+                        .build()
+                        .expect("rule"),
+                )
                 .build()
                 .expect("lifecycle"),
         )
@@ -131,6 +144,10 @@ async fn s3_buckets_body(env: TestEnv) {
             "Sid": "DenyInsecure", "Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "s3:*",
             "Resource": ["arn:aws:s3:::s3t-good", "arn:aws:s3:::s3t-good/*"],
             "Condition": {"Bool": {"aws:SecureTransport": "false"}}
+        }, {
+            "Sid": "TlsFloor", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+            "Resource": ["arn:aws:s3:::s3t-good", "arn:aws:s3:::s3t-good/*"],
+            "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}}
         }]
     });
     s3.put_bucket_policy()
@@ -230,7 +247,7 @@ async fn s3_buckets_body(env: TestEnv) {
     let rules = good.attributes["lifecycle"]["rules"]
         .as_array()
         .expect("rules");
-    assert_eq!(rules.len(), 2);
+    assert_eq!(rules.len(), 3);
     assert_eq!(rules[0]["id"], "archive-all");
     assert_eq!(rules[0]["status"], "Enabled");
     assert_eq!(rules[0]["applies_to_all_objects"], true);
@@ -244,6 +261,8 @@ async fn s3_buckets_body(env: TestEnv) {
     assert_eq!(rules[1]["applies_to_all_objects"], false);
     assert_eq!(rules[1]["prefix"], "logs/");
     assert_eq!(rules[1]["status"], "Disabled");
+    assert_eq!(rules[2]["expiration_date"], "2030-01-01T00:00:00Z");
+    assert_eq!(rules[2]["expiration_days"], serde_json::Value::Null);
     assert_eq!(
         good.attributes["logging"],
         json!({"enabled": true, "target_bucket": "s3t-logs", "target_prefix": "good/"})
@@ -255,6 +274,9 @@ async fn s3_buckets_body(env: TestEnv) {
     let policy = &good.attributes["policy"];
     assert_eq!(policy["present"], true);
     assert_eq!(policy["denies_insecure_transport"], true);
+    assert_eq!(policy["insecure_transport_statement"], "DenyInsecure");
+    assert_eq!(policy["min_tls_version"], 1.2);
+    assert_eq!(policy["min_tls_version_statement"], "TlsFloor");
     assert_eq!(policy["statements"][0]["effect"], "Deny");
     assert_eq!(policy["statements"][0]["actions"], json!(["s3:*"]));
 
@@ -273,7 +295,9 @@ async fn s3_buckets_body(env: TestEnv) {
     );
     assert_eq!(
         bad.attributes["policy"],
-        json!({"present": false, "denies_insecure_transport": false, "statements": []})
+        json!({"present": false, "denies_insecure_transport": false, "statements": [],
+            "insecure_transport_statement": null, "min_tls_version": null,
+            "min_tls_version_statement": null})
     );
 
     let eu = doc(&inventory, t, "s3t-eu");

@@ -97,14 +97,19 @@ pub async fn bucket_public_access_block(config: &SdkConfig, name: &str) {
         .expect("public access block");
 }
 
-/// A bucket policy that denies every request not made over TLS.
+/// A bucket policy that denies every request not made over TLS, or made with TLS before 1.2.
 pub async fn bucket_tls_only_policy(config: &SdkConfig, name: &str) {
+    let resources = [format!("arn:aws:s3:::{name}"), format!("arn:aws:s3:::{name}/*")];
     let policy = json!({
         "Version": "2012-10-17",
         "Statement": [{
             "Sid": "DenyInsecure", "Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "s3:*",
-            "Resource": [format!("arn:aws:s3:::{name}"), format!("arn:aws:s3:::{name}/*")],
+            "Resource": resources,
             "Condition": {"Bool": {"aws:SecureTransport": "false"}}
+        }, {
+            "Sid": "DenyOldTls", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+            "Resource": resources,
+            "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}}
         }]
     });
     s3_client(config)
