@@ -41,18 +41,36 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
                         for group in groups {
                             match group {
                                 "definition" => match serde_json::from_str::<Value>(out.definition()) {
-                                    Ok(definition) => doc.set(
-                                        "definition",
-                                        object(vec![
-                                            ("type", json!(out.r#type().as_str())),
-                                            ("status", opt_str(out.status().map(aws_sdk_sfn::types::StateMachineStatus::as_str))),
-                                            ("role_arn", json!(out.role_arn())),
-                                            (
-                                                "lambda_function_arns",
-                                                strings(resolve_function_arns(&definition, &arn).iter().map(String::as_str)),
-                                            ),
-                                        ]),
-                                    ),
+                                    Ok(definition) => {
+                                        doc.set(
+                                            "definition",
+                                            object(vec![
+                                                ("type", json!(out.r#type().as_str())),
+                                                ("status", opt_str(out.status().map(aws_sdk_sfn::types::StateMachineStatus::as_str))),
+                                                ("role_arn", json!(out.role_arn())),
+                                                (
+                                                    "lambda_function_arns",
+                                                    strings(resolve_function_arns(&definition, &arn).iter().map(String::as_str)),
+                                                ),
+                                            ]),
+                                        );
+                                        // A function chosen at run time cannot be checked: the
+                                        // list of invoked functions is then not known, not short.
+                                        let dynamic = dynamic_lambda_tasks(&definition);
+                                        if !dynamic.is_empty() {
+                                            doc.errors.insert(
+                                                "definition.lambda_function_arns".into(),
+                                                CollectionError::new(
+                                                    DESCRIBE,
+                                                    "DynamicTarget",
+                                                    format!(
+                                                        "the function of Task state(s) {} is chosen at run time, so it is not statically known",
+                                                        dynamic.join(", ")
+                                                    ),
+                                                ),
+                                            );
+                                        }
+                                    }
                                     Err(e) => doc.fail(
                                         "definition",
                                         CollectionError::new(DESCRIBE, "InvalidDefinition", e.to_string()),
@@ -176,6 +194,65 @@ fn collect_states(machine: &Value, arns: &mut Vec<String>) {
     }
 }
 
+/// Names of the Task states that invoke a Lambda function chosen at run time: a
+/// `FunctionName.$` path, a JSONata `{% ... %}` expression, an intrinsic in `Resource`, or no
+/// function name at all. Searched through Parallel branches and Map processors like the rest.
+pub fn dynamic_lambda_tasks(definition: &Value) -> Vec<String> {
+    let mut names = Vec::new();
+    dynamic_states(definition, &mut names);
+    names.sort();
+    names.dedup();
+    names
+}
+
+fn dynamic_states(machine: &Value, names: &mut Vec<String>) {
+    let Some(states) = machine.get("States").and_then(Value::as_object) else {
+        return;
+    };
+    for (name, state) in states {
+        match state.get("Type").and_then(Value::as_str) {
+            Some("Task") if task_is_dynamic_lambda(state) => names.push(name.clone()),
+            Some("Parallel") => {
+                for branch in state.get("Branches").and_then(Value::as_array).into_iter().flatten() {
+                    dynamic_states(branch, names);
+                }
+            }
+            Some("Map") => {
+                for key in ["Iterator", "ItemProcessor"] {
+                    if let Some(inner) = state.get(key) {
+                        dynamic_states(inner, names);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn task_is_dynamic_lambda(state: &Value) -> bool {
+    let resource = state.get("Resource").and_then(Value::as_str).unwrap_or("");
+    let jsonata = |text: &str| text.trim_start().starts_with("{%");
+    if state.get("Resource.$").is_some() || jsonata(resource) {
+        return true;
+    }
+    let parts: Vec<&str> = resource.split(':').collect();
+    let invoke = parts.len() >= 7
+        && parts[2] == "states"
+        && parts[5] == "lambda"
+        && parts[6].starts_with("invoke");
+    if !invoke {
+        return false;
+    }
+    let literal = ["Parameters", "Arguments"].iter().any(|key| {
+        state
+            .get(*key)
+            .and_then(|p| p.get("FunctionName"))
+            .and_then(Value::as_str)
+            .is_some_and(|name| !jsonata(name))
+    });
+    !literal
+}
+
 fn task_lambda(state: &Value) -> Option<String> {
     let resource = state.get("Resource")?.as_str()?;
     let parts: Vec<&str> = resource.split(':').collect();
@@ -189,7 +266,11 @@ fn task_lambda(state: &Value) -> Option<String> {
         && parts[5] == "lambda"
         && parts[6].starts_with("invoke")
     {
-        let name = state.get("Parameters")?.get("FunctionName")?.as_str()?;
+        // JSONPath tasks name it under Parameters, JSONata tasks under Arguments.
+        let name = ["Parameters", "Arguments"]
+            .iter()
+            .find_map(|key| state.get(*key)?.get("FunctionName")?.as_str())
+            .filter(|name| !name.trim_start().starts_with("{%"))?;
         return Some(name.to_string());
     }
     None
@@ -244,5 +325,30 @@ mod tests {
                 "token-fn",
             ]
         );
+    }
+
+    #[test]
+    fn a_function_chosen_at_run_time_is_named_not_skipped() {
+        let definition = json!({
+            "StartAt": "A",
+            "States": {
+                "A": { "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                    "Parameters": { "FunctionName.$": "$.fn" }, "Next": "B" },
+                "B": { "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                    "Arguments": { "FunctionName": "{% $states.input.fn %}" }, "Next": "C" },
+                "C": { "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                    "Arguments": { "FunctionName": "literal-fn" }, "Next": "P" },
+                "P": { "Type": "Parallel", "Branches": [ { "StartAt": "D", "States": {
+                    "D": { "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true } } } ],
+                    "Next": "E" },
+                "E": { "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage", "End": true }
+            }
+        });
+        assert_eq!(dynamic_lambda_tasks(&definition), vec!["A", "B", "D"]);
+        // A JSONata task with a literal name is static and is resolved.
+        assert_eq!(lambda_function_arns(&definition), vec!["literal-fn"]);
+        let static_only = json!({"StartAt": "C", "States": {"C": { "Type": "Task",
+            "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f", "End": true }}});
+        assert!(dynamic_lambda_tasks(&static_only).is_empty());
     }
 }

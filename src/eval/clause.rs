@@ -166,6 +166,10 @@ impl<'r, 'd> Run<'r, 'd> {
             if self.view.root.get(first).is_none() {
                 return Lookup::Errored(self.not_collected(first));
             }
+            // A field the collector could read but not know (a function chosen at run time).
+            if let Some(reason) = self.view.doc.errors.get(path) {
+                return Lookup::Errored(format!("`{path}` is not known: {reason}"));
+            }
         }
         if at_root && first == "tags" {
             if let Some(reason) = self.view.doc.errors.get("tags") {
