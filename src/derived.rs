@@ -36,7 +36,10 @@ fn s3_bucket_policy(bucket_arn: &str, policy: &mut Map<String, Value>) {
         .filter(|(_, s)| denies_all_s3_to_everyone(s, bucket_arn))
         .filter_map(|(i, s)| tls_version_floor(s).map(|v| (v, label(s, i))))
         .max_by(|a, b| a.0.total_cmp(&b.0));
-    policy.insert("denies_insecure_transport".into(), json!(tls_only.is_some()));
+    policy.insert(
+        "denies_insecure_transport".into(),
+        json!(tls_only.is_some()),
+    );
     policy.insert("insecure_transport_statement".into(), json!(tls_only));
     policy.insert(
         "min_tls_version".into(),
@@ -72,7 +75,9 @@ fn denies_all_s3_to_everyone(s: &Value, bucket_arn: &str) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("deny"));
     let everyone = strings(s, "principals").contains(&"*");
     let every_action = strings(s, "not_actions").is_empty()
-        && strings(s, "actions").iter().any(|a| *a == "*" || *a == "s3:*");
+        && strings(s, "actions")
+            .iter()
+            .any(|a| *a == "*" || *a == "s3:*");
     let resources = strings(s, "resources");
     let bucket = resources.iter().any(|r| resource_matches(r, bucket_arn));
     let objects = resources.iter().any(|r| covers_every_key(r, bucket_arn));
@@ -175,14 +180,37 @@ mod tests {
         let both = json!([BUCKET, format!("{BUCKET}/*")]);
         assert!(tls_only(deny(json!("s3:*"), both.clone(), insecure())));
         assert!(tls_only(deny(json!("*"), json!("*"), insecure())));
-        assert!(tls_only(deny(json!(["s3:*"]), json!("arn:aws:s3:::aud*"), insecure())));
-        assert_eq!(facts(deny(json!("s3:*"), both.clone(), insecure()))["insecure_transport_statement"], "TLS");
+        assert!(tls_only(deny(
+            json!(["s3:*"]),
+            json!("arn:aws:s3:::aud*"),
+            insecure()
+        )));
+        assert_eq!(
+            facts(deny(json!("s3:*"), both.clone(), insecure()))["insecure_transport_statement"],
+            "TLS"
+        );
         // One action, the objects only, the bucket only, a prefix of the objects: not TLS-only.
-        assert!(!tls_only(deny(json!("s3:GetObject"), both.clone(), insecure())));
-        assert!(!tls_only(deny(json!("s3:*"), json!(format!("{BUCKET}/*")), insecure())));
+        assert!(!tls_only(deny(
+            json!("s3:GetObject"),
+            both.clone(),
+            insecure()
+        )));
+        assert!(!tls_only(deny(
+            json!("s3:*"),
+            json!(format!("{BUCKET}/*")),
+            insecure()
+        )));
         assert!(!tls_only(deny(json!("s3:*"), json!(BUCKET), insecure())));
-        assert!(!tls_only(deny(json!("s3:*"), json!([BUCKET, format!("{BUCKET}/logs/*")]), insecure())));
-        assert!(!tls_only(deny(json!("s3:*"), json!("arn:aws:s3:::other/*"), insecure())));
+        assert!(!tls_only(deny(
+            json!("s3:*"),
+            json!([BUCKET, format!("{BUCKET}/logs/*")]),
+            insecure()
+        )));
+        assert!(!tls_only(deny(
+            json!("s3:*"),
+            json!("arn:aws:s3:::other/*"),
+            insecure()
+        )));
         // NotAction / NotResource shapes do not count.
         let mut not_action = deny(json!("s3:*"), both.clone(), insecure());
         not_action["NotAction"] = not_action["Action"].take();
@@ -199,13 +227,22 @@ mod tests {
         let mut allow = deny(json!("s3:*"), both.clone(), insecure());
         allow["Effect"] = json!("Allow");
         assert!(!tls_only(allow));
-        assert!(tls_only(deny(json!("s3:*"), both.clone(), json!({"BoolIfExists": {"aws:securetransport": false}}))));
-        assert!(!tls_only(deny(json!("s3:*"), both.clone(), json!({"Bool": {"aws:SecureTransport": "true"}}))));
+        assert!(tls_only(deny(
+            json!("s3:*"),
+            both.clone(),
+            json!({"BoolIfExists": {"aws:securetransport": false}})
+        )));
+        assert!(!tls_only(deny(
+            json!("s3:*"),
+            both.clone(),
+            json!({"Bool": {"aws:SecureTransport": "true"}})
+        )));
         // A second condition narrows the Deny to some requests only.
         let narrowed = json!({"Bool": {"aws:SecureTransport": "false"},
             "StringEquals": {"aws:PrincipalAccount": "123456789012"}});
         assert!(!tls_only(deny(json!("s3:*"), both.clone(), narrowed)));
-        let two_keys = json!({"Bool": {"aws:SecureTransport": "false", "aws:ViaAWSService": "false"}});
+        let two_keys =
+            json!({"Bool": {"aws:SecureTransport": "false", "aws:ViaAWSService": "false"}});
         assert!(!tls_only(deny(json!("s3:*"), both, two_keys)));
     }
 
@@ -213,15 +250,22 @@ mod tests {
     fn the_tls_minimum_is_read_from_numeric_less_than() {
         let both = json!([BUCKET, format!("{BUCKET}/*")]);
         let floor = |value: Value| {
-            facts(deny(json!("s3:*"), both.clone(), json!({"NumericLessThan": {"s3:TlsVersion": value}})))
+            facts(deny(
+                json!("s3:*"),
+                both.clone(),
+                json!({"NumericLessThan": {"s3:TlsVersion": value}}),
+            ))
         };
         assert_eq!(floor(json!("1.2"))["min_tls_version"], 1.2);
         assert_eq!(floor(json!(1.3))["min_tls_version"], 1.3);
         assert_eq!(floor(json!("1.2"))["min_tls_version_statement"], "TLS");
         assert_eq!(floor(json!("1.2"))["denies_insecure_transport"], false);
         assert_eq!(floor(json!("one"))["min_tls_version"], Value::Null);
-        let objects_only = facts(deny(json!("s3:*"), json!(format!("{BUCKET}/*")),
-            json!({"NumericLessThan": {"s3:TlsVersion": "1.2"}})));
+        let objects_only = facts(deny(
+            json!("s3:*"),
+            json!(format!("{BUCKET}/*")),
+            json!({"NumericLessThan": {"s3:TlsVersion": "1.2"}}),
+        ));
         assert_eq!(objects_only["min_tls_version"], Value::Null);
     }
 }

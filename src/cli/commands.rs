@@ -98,7 +98,11 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
     let fail_on = Severity::parse(&fail_on_text).with_context(|| {
         format!("fail_on `{fail_on_text}` is not one of info, low, medium, high, critical")
     })?;
-    let max_undecided = match args.max_undecided.as_ref().or(config.max_undecided.as_ref()) {
+    let max_undecided = match args
+        .max_undecided
+        .as_ref()
+        .or(config.max_undecided.as_ref())
+    {
         Some(text) => report::coverage::UndecidedLimit::parse(text)
             .map_err(|e| anyhow::anyhow!("max_undecided: {e}"))?,
         None => report::coverage::UndecidedLimit::default(),

@@ -77,38 +77,38 @@ fn configuration(f: &FunctionConfiguration) -> Result<Value, CollectionError> {
         .unwrap_or_default();
     variable_names.sort_unstable();
     Ok(object(vec![
-            (
-                "runtime",
-                opt_str(f.runtime().map(aws_sdk_lambda::types::Runtime::as_str)),
+        (
+            "runtime",
+            opt_str(f.runtime().map(aws_sdk_lambda::types::Runtime::as_str)),
+        ),
+        (
+            "package_type",
+            opt_str(
+                f.package_type()
+                    .map(aws_sdk_lambda::types::PackageType::as_str),
             ),
-            (
-                "package_type",
-                opt_str(
-                    f.package_type()
-                        .map(aws_sdk_lambda::types::PackageType::as_str),
-                ),
+        ),
+        ("role_arn", opt_str(f.role())),
+        ("handler", opt_str(f.handler())),
+        (
+            "last_modified",
+            opt_str(f.last_modified().map(normalize_lambda_time).as_deref()),
+        ),
+        ("environment_variable_names", strings(variable_names)),
+        ("kms_key_arn", opt_str(f.kms_key_arn())),
+        (
+            "dead_letter_target_arn",
+            opt_str(f.dead_letter_config().and_then(|d| d.target_arn())),
+        ),
+        (
+            "tracing_mode",
+            opt_str(
+                f.tracing_config()
+                    .and_then(|t| t.mode())
+                    .map(aws_sdk_lambda::types::TracingMode::as_str),
             ),
-            ("role_arn", opt_str(f.role())),
-            ("handler", opt_str(f.handler())),
-            (
-                "last_modified",
-                opt_str(f.last_modified().map(normalize_lambda_time).as_deref()),
-            ),
-            ("environment_variable_names", strings(variable_names)),
-            ("kms_key_arn", opt_str(f.kms_key_arn())),
-            (
-                "dead_letter_target_arn",
-                opt_str(f.dead_letter_config().and_then(|d| d.target_arn())),
-            ),
-            (
-                "tracing_mode",
-                opt_str(
-                    f.tracing_config()
-                        .and_then(|t| t.mode())
-                        .map(aws_sdk_lambda::types::TracingMode::as_str),
-                ),
-            ),
-        ]))
+        ),
+    ]))
 }
 
 /// Lambda writes `2024-01-02T03:04:05.000+0000`; RFC 3339 wants a colon in the offset.
@@ -152,7 +152,10 @@ mod tests {
             readable["environment_variable_names"],
             serde_json::json!(["DB_PASSWORD"])
         );
-        assert!(!readable.to_string().contains("hunter2"), "values are never kept");
+        assert!(
+            !readable.to_string().contains("hunter2"),
+            "values are never kept"
+        );
         let failed = configuration(&environment(Some(
             EnvironmentError::builder()
                 .error_code("KMSAccessDeniedException")

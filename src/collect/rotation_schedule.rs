@@ -94,9 +94,16 @@ fn cron_days(inner: &str) -> Result<i64, String> {
         month,
         1,
         12,
-        &["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"],
+        &[
+            "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+        ],
     )?;
-    let weekdays = field(dow, 1, 7, &["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"])?;
+    let weekdays = field(
+        dow,
+        1,
+        7,
+        &["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"],
+    )?;
     let start = Date::from_calendar_date(2028, Month::January, 1).map_err(|e| e.to_string())?;
     let end = Date::from_calendar_date(2032, Month::January, 1).map_err(|e| e.to_string())?;
     let matches = |d: Date| {

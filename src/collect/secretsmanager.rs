@@ -61,7 +61,10 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
 fn rotation(s: &SecretListEntry) -> Result<Value, CollectionError> {
     let rules = s.rotation_rules();
     let schedule = rules.and_then(RotationRulesType::schedule_expression);
-    let interval = match (rules.and_then(RotationRulesType::automatically_after_days), schedule) {
+    let interval = match (
+        rules.and_then(RotationRulesType::automatically_after_days),
+        schedule,
+    ) {
         (Some(days), _) => Some(days),
         (None, Some(expression)) => Some(
             super::rotation_schedule::interval_days(expression).map_err(|why| {
@@ -113,7 +116,11 @@ mod tests {
                 .build(),
         );
         assert_eq!(rotation(&rate).expect("readable")["interval_days"], 10);
-        let days = secret(RotationRulesType::builder().automatically_after_days(30).build());
+        let days = secret(
+            RotationRulesType::builder()
+                .automatically_after_days(30)
+                .build(),
+        );
         assert_eq!(rotation(&days).expect("readable")["interval_days"], 30);
         let odd = secret(
             RotationRulesType::builder()

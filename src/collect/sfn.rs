@@ -161,17 +161,15 @@ fn function_arn(reference: &str, machine_arn: &str) -> String {
     }
 }
 
-fn collect_states(machine: &Value, arns: &mut Vec<String>) {
+/// Calls `visit(name, state)` for every Task state, through Parallel branches and Map
+/// iterators / item processors.
+fn for_each_task<'d>(machine: &'d Value, visit: &mut impl FnMut(&'d str, &'d Value)) {
     let Some(states) = machine.get("States").and_then(Value::as_object) else {
         return;
     };
-    for state in states.values() {
+    for (name, state) in states {
         match state.get("Type").and_then(Value::as_str) {
-            Some("Task") => {
-                if let Some(arn) = task_lambda(state) {
-                    arns.push(arn);
-                }
-            }
+            Some("Task") => visit(name, state),
             Some("Parallel") => {
                 for branch in state
                     .get("Branches")
@@ -179,13 +177,13 @@ fn collect_states(machine: &Value, arns: &mut Vec<String>) {
                     .into_iter()
                     .flatten()
                 {
-                    collect_states(branch, arns);
+                    for_each_task(branch, visit);
                 }
             }
             Some("Map") => {
                 for key in ["Iterator", "ItemProcessor"] {
                     if let Some(inner) = state.get(key) {
-                        collect_states(inner, arns);
+                        for_each_task(inner, visit);
                     }
                 }
             }
@@ -194,8 +192,12 @@ fn collect_states(machine: &Value, arns: &mut Vec<String>) {
     }
 }
 
+fn collect_states(machine: &Value, arns: &mut Vec<String>) {
+    for_each_task(machine, &mut |_, state| arns.extend(task_lambda(state)));
+}
+
 /// Names of the Task states that invoke a Lambda function chosen at run time: a
-/// `FunctionName.$` path, a JSONata `{% ... %}` expression, an intrinsic in `Resource`, or no
+/// `FunctionName.$` path, a `JSONata` `{% ... %}` expression, an intrinsic in `Resource`, or no
 /// function name at all. Searched through Parallel branches and Map processors like the rest.
 pub fn dynamic_lambda_tasks(definition: &Value) -> Vec<String> {
     let mut names = Vec::new();
@@ -206,27 +208,11 @@ pub fn dynamic_lambda_tasks(definition: &Value) -> Vec<String> {
 }
 
 fn dynamic_states(machine: &Value, names: &mut Vec<String>) {
-    let Some(states) = machine.get("States").and_then(Value::as_object) else {
-        return;
-    };
-    for (name, state) in states {
-        match state.get("Type").and_then(Value::as_str) {
-            Some("Task") if task_is_dynamic_lambda(state) => names.push(name.clone()),
-            Some("Parallel") => {
-                for branch in state.get("Branches").and_then(Value::as_array).into_iter().flatten() {
-                    dynamic_states(branch, names);
-                }
-            }
-            Some("Map") => {
-                for key in ["Iterator", "ItemProcessor"] {
-                    if let Some(inner) = state.get(key) {
-                        dynamic_states(inner, names);
-                    }
-                }
-            }
-            _ => {}
+    for_each_task(machine, &mut |name, state| {
+        if task_is_dynamic_lambda(state) {
+            names.push(name.to_string());
         }
-    }
+    });
 }
 
 fn task_is_dynamic_lambda(state: &Value) -> bool {

@@ -125,7 +125,9 @@ pub struct RuleTally {
 }
 
 /// Checks decided (PASS or FAIL) and undecided (ERROR) in one account and region.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct Checks {
     /// Verdicts that were PASS or FAIL.
     pub decided: usize,

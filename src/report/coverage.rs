@@ -89,9 +89,9 @@ impl UndecidedLimit {
             }
             return Ok(UndecidedLimit::Percent(value));
         }
-        text.parse()
-            .map(UndecidedLimit::Count)
-            .map_err(|_| format!("`{text}` is neither a count (e.g. 10) nor a percentage (e.g. 5%)"))
+        text.parse().map(UndecidedLimit::Count).map_err(|_| {
+            format!("`{text}` is neither a count (e.g. 10) nor a percentage (e.g. 5%)")
+        })
     }
 
     /// Whether `errors` unsuppressed ERROR findings, out of `coverage`, exceed the limit.
@@ -122,7 +122,10 @@ mod tests {
     fn limits_parse_counts_and_percentages() {
         assert_eq!(UndecidedLimit::parse("0"), Ok(UndecidedLimit::Count(0)));
         assert_eq!(UndecidedLimit::parse("12"), Ok(UndecidedLimit::Count(12)));
-        assert_eq!(UndecidedLimit::parse("2.5%"), Ok(UndecidedLimit::Percent(2.5)));
+        assert_eq!(
+            UndecidedLimit::parse("2.5%"),
+            Ok(UndecidedLimit::Percent(2.5))
+        );
         assert!(UndecidedLimit::parse("-1").is_err());
         assert!(UndecidedLimit::parse("150%").is_err());
         assert!(UndecidedLimit::parse("five").is_err());

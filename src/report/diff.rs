@@ -218,9 +218,8 @@ pub fn diff(old: &Report, old_path: &Path, new: &Report, new_path: &Path) -> Rep
     for key in keys {
         let (o, n) = (old_idx.get(&key), new_idx.get(&key));
         let status = |f: Option<&&ReportFinding>| f.map(|f| f.status);
-        let decided = |s: Option<FindingStatus>| {
-            matches!(s, Some(FindingStatus::Pass | FindingStatus::Fail))
-        };
+        let decided =
+            |s: Option<FindingStatus>| matches!(s, Some(FindingStatus::Pass | FindingStatus::Fail));
         let (before, after) = (status(o), status(n));
         let mut because = None;
         let list = match (before, after) {
@@ -249,23 +248,16 @@ pub fn diff(old: &Report, old_path: &Path, new: &Report, new_path: &Path) -> Rep
                 because = Some(new_finding.reasons.join("; "));
                 &mut d.lost_coverage
             }
-            (Some(FindingStatus::Fail), None) => {
+            // Absent now: fixed (a FAIL) or still fine (a PASS) when the new scan evaluated the
+            // rule there without error; otherwise no longer decided.
+            (Some(was @ (FindingStatus::Fail | FindingStatus::Pass)), None) => {
                 let Some(old_finding) = o else { continue };
                 match new_scope.not_decided(old_finding) {
                     Some(reason) => {
                         because = Some(reason);
                         &mut d.lost_coverage
                     }
-                    None => &mut d.fixed,
-                }
-            }
-            (Some(FindingStatus::Pass), None) => {
-                let Some(old_finding) = o else { continue };
-                match new_scope.not_decided(old_finding) {
-                    Some(reason) => {
-                        because = Some(reason);
-                        &mut d.lost_coverage
-                    }
+                    None if was == FindingStatus::Fail => &mut d.fixed,
                     None => continue,
                 }
             }
@@ -303,7 +295,10 @@ impl ReportDiff {
                 &self.lost_coverage,
             ),
             ("Fixed", &self.fixed),
-            ("No longer failing (now suppressed)", &self.no_longer_failing),
+            (
+                "No longer failing (now suppressed)",
+                &self.no_longer_failing,
+            ),
             ("Still failing", &self.still_failing),
         ];
         for (title, entries) in sections {

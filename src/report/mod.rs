@@ -1,8 +1,8 @@
 //! The report model (the JSON report is canonical) and its renderers. Renderers only render:
 //! everything a view shows is in the model, so a saved report can be re-rendered later.
 
-pub mod csv;
 pub mod coverage;
+pub mod csv;
 pub mod diff;
 pub mod json;
 pub mod junit;

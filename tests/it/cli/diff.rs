@@ -253,7 +253,11 @@ fn a_scan_that_lost_permissions_is_lost_coverage_not_fixed() {
     let rules = "rules/logs/logs-group-min-retention.yaml";
     let old = tmp.path().join("old.json");
     let new = tmp.path().join("new.json");
-    scan_logs(&super::root().join("fixtures/example-account.json"), &old, rules);
+    scan_logs(
+        &super::root().join("fixtures/example-account.json"),
+        &old,
+        rules,
+    );
     scan_logs(&logs_unlisted(tmp.path()), &new, rules);
     let out = posture()
         .args(["diff", "--format", "json"])
@@ -288,7 +292,9 @@ fn a_scan_that_lost_permissions_is_lost_coverage_not_fixed() {
         .arg(&new)
         .assert()
         .code(0)
-        .stdout(predicates::str::contains("Lost coverage (decided before, not decided now)"));
+        .stdout(predicates::str::contains(
+            "Lost coverage (decided before, not decided now)",
+        ));
     // Regaining the permission is not a new failure, and lost nothing.
     let back = posture()
         .args(["diff", "--format", "json"])
@@ -319,8 +325,10 @@ fn a_rule_dropped_from_the_scan_is_lost_coverage() {
     assert_eq!(d["fixed"].as_array().unwrap().len(), 0, "{d:#}");
     let lost = d["lost_coverage"].as_array().unwrap();
     assert!(!lost.is_empty());
-    assert!(lost.iter().all(|e| e["undecided_because"]
-        == "rule logs-group-min-retention was not evaluated"));
+    assert!(
+        lost.iter()
+            .all(|e| e["undecided_because"] == "rule logs-group-min-retention was not evaluated")
+    );
 }
 
 #[test]

@@ -318,7 +318,8 @@ fn one_undecided_of_four(dir: &std::path::Path) -> std::path::PathBuf {
     };
     let mut unreadable = group("/unreadable", "us-east-1");
     unreadable["attributes"] = json!({});
-    unreadable["errors"] = json!({"retention": "AccessDeniedException: denied (logs:DescribeLogGroups)"});
+    unreadable["errors"] =
+        json!({"retention": "AccessDeniedException: denied (logs:DescribeLogGroups)"});
     write(
         dir,
         "inv.json",
@@ -337,17 +338,28 @@ fn max_undecided_sets_how_many_errors_exit_3() {
     let inv = one_undecided_of_four(tmp.path());
     let scan = |extra: &[&str]| {
         posture()
-            .args(["scan", "--rules", "rules/logs/logs-group-min-retention.yaml", "--inventory"])
+            .args([
+                "scan",
+                "--rules",
+                "rules/logs/logs-group-min-retention.yaml",
+                "--inventory",
+            ])
             .arg(&inv)
             .args(extra)
             .output()
             .unwrap()
     };
     let default = scan(&[]);
-    assert_eq!(default.status.code(), Some(3), "any ERROR exits 3 by default");
+    assert_eq!(
+        default.status.code(),
+        Some(3),
+        "any ERROR exits 3 by default"
+    );
     let table = String::from_utf8_lossy(&default.stdout);
     assert!(
-        table.contains("Coverage: 3 of 4 checks decided, 1 undecided (25.0 %): 111122223333 us-east-1: 1."),
+        table.contains(
+            "Coverage: 3 of 4 checks decided, 1 undecided (25.0 %): 111122223333 us-east-1: 1."
+        ),
         "{table}"
     );
     for (limit, code) in [("1", 0), ("0", 3), ("25%", 0), ("24.9%", 3), ("100%", 0)] {
@@ -359,7 +371,9 @@ fn max_undecided_sets_how_many_errors_exit_3() {
     }
     let bad = scan(&["--max-undecided", "lots"]);
     assert_eq!(bad.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("max_undecided: `lots` is neither a count"));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("max_undecided: `lots` is neither a count")
+    );
 
     // The config file sets it too; the flag wins.
     let config = write(tmp.path(), "posture.toml", "max_undecided = \"1\"\n");

@@ -99,7 +99,10 @@ pub async fn bucket_public_access_block(config: &SdkConfig, name: &str) {
 
 /// A bucket policy that denies every request not made over TLS, or made with TLS before 1.2.
 pub async fn bucket_tls_only_policy(config: &SdkConfig, name: &str) {
-    let resources = [format!("arn:aws:s3:::{name}"), format!("arn:aws:s3:::{name}/*")];
+    let resources = [
+        format!("arn:aws:s3:::{name}"),
+        format!("arn:aws:s3:::{name}/*"),
+    ];
     let policy = json!({
         "Version": "2012-10-17",
         "Statement": [{
