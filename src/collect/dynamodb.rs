@@ -1,7 +1,9 @@
-//! `DynamoDB` tables of one region. One `DescribeTable` serves both `sse` and `table`.
+//! `DynamoDB` tables of one region. One `DescribeTable` serves both `sse` and `table`; who
+//! manages a table's KMS key comes from `kms:DescribeKey` (see `key_manager`).
 
 use serde_json::json;
 
+use super::key_manager::KeyManagers;
 use super::util::{object, opt_i64, opt_str, tag_map};
 use super::{Scope, Service, tagging};
 use crate::inventory::ResourceDoc;
@@ -24,6 +26,8 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
     let tag_index = tagging::index_for(scope, TYPE, "dynamodb").await;
     let tag_index = tag_index.as_ref();
     let client = &client;
+    let key_managers = KeyManagers::new(scope);
+    let key_managers = &key_managers;
     scope
         .each_found(names, |name| async move {
             let arn = scope.arn("dynamodb", &format!("table/{name}"));
@@ -42,18 +46,22 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
                                 matches!(s.as_str(), "ENABLED" | "ENABLING" | "UPDATING")
                             });
                             let key = sse.and_then(|s| s.kms_master_key_arn()).filter(|_| enabled);
-                            let value = match key {
+                            match key {
                                 // No SSE description (or a disabled one) means the AWS owned key.
-                                None => json!({ "type": "DEFAULT", "key_managed_by": "AWS_OWNED" }),
-                                Some(key) => json!({
-                                    "type": sse.and_then(|s| s.sse_type()).map_or("KMS", |t| t.as_str()),
-                                    "kms_key_arn": key,
-                                    // As the catalog defines it: judged by the key ARN. DynamoDB
-                                    // reports key ARNs, so only an alias/aws/ ARN reads as AWS.
-                                    "key_managed_by": if key.contains(":alias/aws/") { "AWS" } else { "CUSTOMER" },
-                                }),
-                            };
-                            doc.set("sse", value);
+                                None => doc.set("sse", json!({ "type": "DEFAULT", "key_managed_by": "AWS_OWNED" })),
+                                Some(key) => match key_managers.manager_of(scope, key).await {
+                                    Ok(manager) => doc.set(
+                                        "sse",
+                                        json!({
+                                            "type": sse.and_then(|s| s.sse_type()).map_or("KMS", |t| t.as_str()),
+                                            "kms_key_arn": key,
+                                            "key_managed_by": manager,
+                                        }),
+                                    ),
+                                    // Whose key it is cannot be told from its ARN: unknown, not CUSTOMER.
+                                    Err(e) => doc.fail("sse", e),
+                                },
+                            }
                         }
                         if scope.wants(TYPE, "table") {
                             doc.set(

@@ -21,6 +21,7 @@ mod dynamodb;
 pub(crate) mod error;
 mod events;
 mod iam;
+mod key_manager;
 mod kinesis;
 mod kms;
 mod lambda;

@@ -50,7 +50,11 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
                                                 ("role_arn", json!(out.role_arn())),
                                                 (
                                                     "lambda_function_arns",
-                                                    strings(resolve_function_arns(&definition, &arn).iter().map(String::as_str)),
+                                                    strings(resolve_function_arns(&definition, &arn, Qualifier::Drop).iter().map(String::as_str)),
+                                                ),
+                                                (
+                                                    "lambda_invoked_arns",
+                                                    strings(resolve_function_arns(&definition, &arn, Qualifier::Keep).iter().map(String::as_str)),
                                                 ),
                                             ]),
                                         );
@@ -58,17 +62,17 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
                                         // list of invoked functions is then not known, not short.
                                         let dynamic = dynamic_lambda_tasks(&definition);
                                         if !dynamic.is_empty() {
-                                            doc.errors.insert(
-                                                "definition.lambda_function_arns".into(),
-                                                CollectionError::new(
-                                                    DESCRIBE,
-                                                    "DynamicTarget",
-                                                    format!(
-                                                        "the function of Task state(s) {} is chosen at run time, so it is not statically known",
-                                                        dynamic.join(", ")
-                                                    ),
+                                            let error = CollectionError::new(
+                                                DESCRIBE,
+                                                "DynamicTarget",
+                                                format!(
+                                                    "the function of Task state(s) {} is chosen at run time, so it is not statically known",
+                                                    dynamic.join(", ")
                                                 ),
                                             );
+                                            for field in ["definition.lambda_function_arns", "definition.lambda_invoked_arns"] {
+                                                doc.errors.insert(field.into(), error.clone());
+                                            }
                                         }
                                     }
                                     Err(e) => doc.fail(
@@ -131,33 +135,59 @@ pub fn lambda_function_arns(definition: &Value) -> Vec<String> {
     arns
 }
 
-/// The functions a definition invokes as unqualified function ARNs, so they compare equal to
-/// the ARNs Lambda lists: a bare name or partial ARN is completed with the state machine's
-/// partition, region and account, and a version or alias qualifier is dropped.
-pub fn resolve_function_arns(definition: &Value, machine_arn: &str) -> Vec<String> {
+/// Whether a resolved function ARN keeps the version or alias the definition names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Qualifier {
+    /// The function itself, as Lambda lists it (to find the function).
+    Drop,
+    /// The ARN as invoked, which is what IAM matches `lambda:InvokeFunction` against: a grant on
+    /// the unqualified ARN does not cover `function:name:live`.
+    Keep,
+}
+
+/// The functions a definition invokes as full function ARNs: a bare name or partial ARN is
+/// completed with the state machine's partition, region and account; a version or alias
+/// qualifier is kept or dropped as asked.
+pub fn resolve_function_arns(
+    definition: &Value,
+    machine_arn: &str,
+    qualifier: Qualifier,
+) -> Vec<String> {
     let mut arns: Vec<String> = lambda_function_arns(definition)
         .iter()
-        .map(|reference| function_arn(reference, machine_arn))
+        .map(|reference| function_arn(reference, machine_arn, qualifier))
         .collect();
     arns.sort();
     arns.dedup();
     arns
 }
 
-fn function_arn(reference: &str, machine_arn: &str) -> String {
+fn function_arn(reference: &str, machine_arn: &str, qualifier: Qualifier) -> String {
     let machine: Vec<&str> = machine_arn.split(':').collect();
     let (partition, region, account) = match machine.as_slice() {
         ["arn", partition, _, region, account, ..] => (*partition, *region, *account),
         _ => ("aws", "", ""),
     };
     let parts: Vec<&str> = reference.split(':').collect();
-    match parts.as_slice() {
-        ["arn", p, "lambda", r, a, "function", name, ..] => {
-            format!("arn:{p}:lambda:{r}:{a}:function:{name}")
+    let (arn, rest) = match parts.as_slice() {
+        ["arn", p, "lambda", r, a, "function", name, rest @ ..] => {
+            (format!("arn:{p}:lambda:{r}:{a}:function:{name}"), rest)
         }
-        [a, "function", name, ..] => format!("arn:{partition}:lambda:{region}:{a}:function:{name}"),
-        [name, ..] => format!("arn:{partition}:lambda:{region}:{account}:function:{name}"),
-        [] => reference.to_string(),
+        [a, "function", name, rest @ ..] => (
+            format!("arn:{partition}:lambda:{region}:{a}:function:{name}"),
+            rest,
+        ),
+        [name, rest @ ..] => (
+            format!("arn:{partition}:lambda:{region}:{account}:function:{name}"),
+            rest,
+        ),
+        [] => return reference.to_string(),
+    };
+    match (qualifier, rest.first()) {
+        (Qualifier::Keep, Some(version_or_alias)) if !version_or_alias.is_empty() => {
+            format!("{arn}:{version_or_alias}")
+        }
+        _ => arn,
     }
 }
 
@@ -273,10 +303,18 @@ mod tests {
             "C": { "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": { "FunctionName": "444455556666:function:partial" }, "End": true }
         }});
         assert_eq!(
-            super::resolve_function_arns(&definition, machine),
+            super::resolve_function_arns(&definition, machine, super::Qualifier::Drop),
             vec![
                 "arn:aws:lambda:eu-west-1:111122223333:function:by-name",
                 "arn:aws:lambda:eu-west-1:111122223333:function:direct",
+                "arn:aws:lambda:eu-west-1:444455556666:function:partial",
+            ]
+        );
+        assert_eq!(
+            super::resolve_function_arns(&definition, machine, super::Qualifier::Keep),
+            vec![
+                "arn:aws:lambda:eu-west-1:111122223333:function:by-name:3",
+                "arn:aws:lambda:eu-west-1:111122223333:function:direct:live",
                 "arn:aws:lambda:eu-west-1:444455556666:function:partial",
             ]
         );

@@ -546,3 +546,53 @@ fn a_failed_listing_is_an_error_for_rules_of_that_type() {
             .contains("could not be listed: AccessDeniedException")
     );
 }
+
+/// A reference into an account the inventory did not scan cannot be resolved either way: an
+/// EventBridge target on another account's bus is ERROR, not "matches no collected bus".
+#[test]
+fn a_reference_into_an_unscanned_account_is_undecided() {
+    let text = "id: t\ntitle: t\nseverity: low\nrationale: r\nremediation: r\nresource: aws.events.rule\nassert: { targets.items: { all: { resource_arn: { references: { type: aws.events.bus } } } } }";
+    let rules = crate::rules::parse_str(Path::new("t.yaml"), text, Catalog::builtin())
+        .unwrap_or_else(|e| panic!("rule does not validate:\n{e}"));
+    let rule = &rules[0];
+    let target = |arn: &str| json!({"attributes": {"targets": {"items": [{"id": "t", "arn": arn, "resource_arn": arn}]}}});
+    let verdict_of = |arn: &str| {
+        let mut docs = vec![
+            doc("aws.events.rule", "arn:target", target(arn)),
+            doc(
+                "aws.events.bus",
+                "arn:aws:events:us-east-1:123456789012:event-bus/orders",
+                json!({}),
+            ),
+        ];
+        let mut accounts = vec![crate::inventory::AccountScope::new(
+            "123456789012",
+            "arn:aws:sts::123456789012:assumed-role/audit/posture",
+            vec!["us-east-1".to_string()],
+        )];
+        accounts[0].collected = Some(
+            [
+                ("aws.events.bus".to_string(), vec![]),
+                ("aws.events.rule".to_string(), vec!["targets".to_string()]),
+            ]
+            .into_iter()
+            .collect(),
+        );
+        let ctx = Context::taking_attributes(&mut docs, &accounts, datetime!(2026-06-01 00:00 UTC));
+        let view = &ctx.by_type["aws.events.rule"][0];
+        let v = evaluate_resource(rule, &rule.params, view, &ctx);
+        (v.status, v.reasons)
+    };
+    let (status, reasons) = verdict_of("arn:aws:events:us-east-1:999988887777:event-bus/central");
+    assert_eq!(status, Status::Error, "{reasons:?}");
+    assert!(
+        reasons[0].contains("which this inventory does not cover"),
+        "{reasons:?}"
+    );
+    let (status, reasons) = verdict_of("arn:aws:events:us-east-1:123456789012:event-bus/gone");
+    assert_eq!(status, Status::Fail, "{reasons:?}");
+    assert_eq!(
+        verdict_of("arn:aws:events:us-east-1:123456789012:event-bus/orders").0,
+        Status::Pass
+    );
+}

@@ -35,7 +35,8 @@ async fn events_and_state_machines_body(env: TestEnv) {
         .targets(
             aws_sdk_eventbridge::types::Target::builder()
                 .id("t1")
-                .arn(&function_arn)
+                // An alias: it resolves to its function.
+                .arn(format!("{function_arn}:live"))
                 .dead_letter_config(
                     aws_sdk_eventbridge::types::DeadLetterConfig::builder()
                         .arn(format!("arn:aws:sqs:{REGION}:{ACCOUNT}:esm-dlq"))
@@ -61,7 +62,7 @@ async fn events_and_state_machines_body(env: TestEnv) {
         "States": {
             "Direct": {"Type": "Task", "Resource": function_arn, "Next": "Invoke"},
             "Invoke": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
-                       "Parameters": {"FunctionName": format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:esm-invoked"), "Payload.$": "$"},
+                       "Parameters": {"FunctionName": format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:esm-invoked:3"), "Payload.$": "$"},
                        "End": true}
         }
     });
@@ -117,7 +118,14 @@ async fn events_and_state_machines_body(env: TestEnv) {
     assert_eq!(rule.attributes["definition"]["state"], "ENABLED");
     assert_eq!(
         rule.attributes["targets"],
-        json!({"items": [{"id": "t1", "arn": function_arn, "dead_letter_arn": format!("arn:aws:sqs:{REGION}:{ACCOUNT}:esm-dlq")}]})
+        json!({"items": [{
+            "id": "t1",
+            "arn": format!("{function_arn}:live"),
+            "kind": "aws.lambda.function",
+            "resource_arn": function_arn,
+            "qualifier": "live",
+            "dead_letter_arn": format!("arn:aws:sqs:{REGION}:{ACCOUNT}:esm-dlq"),
+        }]})
     );
     let schedule = doc(&inventory, "aws.events.rule", "esm-schedule");
     assert_eq!(schedule.attributes["definition"]["on_default_bus"], true);
@@ -134,6 +142,14 @@ async fn events_and_state_machines_body(env: TestEnv) {
         // Sorted, so the order does not depend on the definition's map order.
         json!([
             format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:esm-invoked"),
+            function_arn,
+        ])
+    );
+    // As invoked: IAM matches lambda:InvokeFunction against the qualified ARN.
+    assert_eq!(
+        machine.attributes["definition"]["lambda_invoked_arns"],
+        json!([
+            format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:esm-invoked:3"),
             function_arn,
         ])
     );

@@ -156,3 +156,102 @@ async fn kms_dynamodb_logs_body(env: TestEnv) {
     );
     assert_eq!(group.attributes["encryption"], json!({}));
 }
+
+/// DynamoDB reports `key/<uuid>` for the AWS managed key as for a customer key, so who manages
+/// the key comes from `kms:DescribeKey`, read once per key; a denied DescribeKey leaves the
+/// owner unknown (ERROR), never CUSTOMER by default.
+#[test]
+fn dynamodb_key_owner_comes_from_describe_key_once_per_key() {
+    isolated(dynamodb_key_owner_body);
+}
+
+async fn dynamodb_key_owner_body(env: TestEnv) {
+    use aws_sdk_dynamodb::types::*;
+    let config = seed_config(&env.moto, REGION).await;
+    let kms = aws_sdk_kms::Client::new(&config);
+    let mut keys = Vec::new();
+    for description in ["kdo-shared", "kdo-hidden"] {
+        let key = kms
+            .create_key()
+            .description(description)
+            .send()
+            .await
+            .expect("key");
+        keys.push(
+            key.key_metadata()
+                .and_then(|m| m.arn())
+                .expect("arn")
+                .to_string(),
+        );
+    }
+    let (shared, hidden) = (keys[0].clone(), keys[1].clone());
+    let ddb = aws_sdk_dynamodb::Client::new(&config);
+    for (table, key) in [("kdo-a", &shared), ("kdo-b", &shared), ("kdo-c", &hidden)] {
+        crate::support::seed::table_request(&ddb, table)
+            .sse_specification(
+                SseSpecification::builder()
+                    .enabled(true)
+                    .sse_type(SseType::Kms)
+                    .kms_master_key_id(key)
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("table");
+    }
+    let proxy = FaultProxy::start(&env.moto);
+    let hidden_key_id = hidden.rsplit('/').next().expect("key id").to_string();
+    proxy.inject(
+        move |r: &Request| {
+            r.operation().as_deref() == Some("DescribeKey")
+                && String::from_utf8_lossy(&r.body).contains(&hidden_key_id)
+        },
+        Fault::Status {
+            status: 400,
+            code: "AccessDeniedException".to_string(),
+            message: "injected: not allowed to describe this key".to_string(),
+        },
+        None,
+    );
+    let plan = plan_of(&[("aws.dynamodb.table", &["sse"])]);
+    let inventory = collect(&options(&proxy.endpoint()), &plan, &NoProgress)
+        .await
+        .expect("collection succeeds");
+
+    let t = "aws.dynamodb.table";
+    for table in ["kdo-a", "kdo-b"] {
+        let doc = doc(&inventory, t, table);
+        assert!(doc.errors.is_empty(), "{table}: {:?}", doc.errors);
+        assert_eq!(
+            doc.attributes["sse"]["key_managed_by"], "CUSTOMER",
+            "{table}"
+        );
+        assert_eq!(
+            doc.attributes["sse"]["kms_key_arn"],
+            shared.as_str(),
+            "{table}"
+        );
+    }
+    let denied = doc(&inventory, t, "kdo-c");
+    assert!(
+        denied.attributes.get("sse").is_none(),
+        "{:?}",
+        denied.attributes
+    );
+    let error = denied.errors.get("sse").expect("sse is an error");
+    assert_eq!(error.action, "kms:DescribeKey", "{error:?}");
+    assert_eq!(error.code, "AccessDeniedException", "{error:?}");
+
+    let describes: Vec<String> = proxy
+        .requests()
+        .iter()
+        .filter(|r| r.operation().as_deref() == Some("DescribeKey"))
+        .map(|r| String::from_utf8_lossy(&r.body).to_string())
+        .collect();
+    let shared_id = shared.rsplit('/').next().expect("key id");
+    assert_eq!(
+        describes.iter().filter(|b| b.contains(shared_id)).count(),
+        1,
+        "one DescribeKey for the key two tables share: {describes:?}"
+    );
+}

@@ -259,7 +259,10 @@ pub fn full_plan() -> Plan {
             "aws.sfn.state_machine",
             &["definition", "logging", "tracing", "tags"],
         ),
-        ("aws.cloudtrail.trail", &["configuration", "status", "tags"]),
+        (
+            "aws.cloudtrail.trail",
+            &["configuration", "status", "event_selectors", "tags"],
+        ),
         ("aws.kinesis.stream", &["encryption", "retention", "tags"]),
         (
             "aws.secretsmanager.secret",

@@ -1,27 +1,12 @@
-//! Facts derived from collected data by this binary's reading of AWS semantics: the TLS facts
-//! of an S3 bucket policy, from its statements. They are recomputed wherever a document enters
-//! posture (collected, loaded from an inventory, written in a rule test), so a document cannot
-//! carry a derived verdict that its own statements contradict, and rule tests exercise the
-//! detection on policy documents rather than on a precomputed boolean.
+//! Whether an S3 bucket policy makes the bucket TLS-only, and the lowest TLS version it lets
+//! through, from its normalized statements.
 
 use serde_json::{Map, Value, json};
 
 use crate::iam_policy::resource_matches;
-use crate::inventory::ResourceDoc;
-
-/// Recomputes the derived fields of `doc` from the groups they are derived from, when those
-/// groups are present and well-formed; anything else is left for the inventory check.
-pub fn derive(doc: &mut ResourceDoc) {
-    if doc.resource_type == "aws.s3.bucket" {
-        let bucket_arn = doc.arn.clone();
-        if let Some(Value::Object(policy)) = doc.attributes.get_mut("policy") {
-            s3_bucket_policy(&bucket_arn, policy);
-        }
-    }
-}
 
 /// Sets the TLS facts of a bucket's `policy` group from its normalized `statements`.
-fn s3_bucket_policy(bucket_arn: &str, policy: &mut Map<String, Value>) {
+pub(super) fn bucket_policy(bucket_arn: &str, policy: &mut Map<String, Value>) {
     let Some(Value::Array(statements)) = policy.get("statements") else {
         return;
     };
@@ -158,7 +143,7 @@ mod tests {
         let statements = normalize_statements(&json!({ "Statement": [statement] }));
         let mut policy = Map::new();
         policy.insert("statements".into(), Value::Array(statements));
-        s3_bucket_policy(BUCKET, &mut policy);
+        bucket_policy(BUCKET, &mut policy);
         policy
     }
 
