@@ -52,11 +52,21 @@ impl Plan {
             .is_some_and(|groups| groups.contains(group))
     }
 
-    /// Plans listing `resource_type` and, when `group` is given, fetching that group.
+    /// Plans listing `resource_type` and, when `group` is given, fetching that group and the
+    /// groups the catalog derives it from.
     pub fn add(&mut self, resource_type: &str, group: Option<&str>) {
         let groups = self.groups.entry(resource_type.to_string()).or_default();
-        if let Some(group) = group {
-            groups.insert(group.to_string());
+        if let Some(group) = group
+            && groups.insert(group.to_string())
+        {
+            let sources = crate::catalog::Catalog::builtin()
+                .get(resource_type)
+                .and_then(|ty| ty.root.fields.get(group))
+                .map(|field| field.derived_from.clone())
+                .unwrap_or_default();
+            for (ty, group) in sources {
+                self.add(&ty, Some(&group));
+            }
         }
     }
 
@@ -65,11 +75,13 @@ impl Plan {
     #[must_use]
     pub fn reads_of(rule: &Rule) -> Plan {
         let mut reads = Plan::default();
-        reads.add(&rule.resource_type, None);
-        if let Some(selector) = &rule.selector {
-            reads.add_clause(&rule.resource_type, selector);
+        for ty in &rule.resource_types {
+            reads.add(ty, None);
+            if let Some(selector) = &rule.selector {
+                reads.add_clause(ty, selector);
+            }
+            reads.add_clause(ty, &rule.assertion);
         }
-        reads.add_clause(&rule.resource_type, &rule.assertion);
         reads
     }
 
@@ -81,11 +93,13 @@ impl Plan {
         let mut gates: BTreeMap<(String, String), Vec<TagGate>> = BTreeMap::new();
         for rule in &rules.rules {
             let mut selector_reads = Plan::default();
-            if let Some(selector) = &rule.selector {
-                selector_reads.add_clause(&rule.resource_type, selector);
-            }
             let mut assertion_reads = Plan::default();
-            assertion_reads.add_clause(&rule.resource_type, &rule.assertion);
+            for ty in &rule.resource_types {
+                if let Some(selector) = &rule.selector {
+                    selector_reads.add_clause(ty, selector);
+                }
+                assertion_reads.add_clause(ty, &rule.assertion);
+            }
             let gate = rule
                 .selector
                 .as_ref()
@@ -95,7 +109,7 @@ impl Plan {
                     let key = (ty.clone(), group.clone());
                     let read_by_selector = selector_reads.wants(ty, group);
                     match &gate {
-                        Some(gate) if *ty == rule.resource_type && !read_by_selector => {
+                        Some(gate) if rule.resource_types.contains(ty) && !read_by_selector => {
                             gates.entry(key).or_default().push(gate.clone());
                         }
                         _ => {
@@ -112,7 +126,9 @@ impl Plan {
                     }
                 }
             }
-            plan.add(&rule.resource_type, None);
+            for ty in &rule.resource_types {
+                plan.add(ty, None);
+            }
         }
         gates.retain(|key, _| !ungated.contains(key));
         plan.gates = gates;

@@ -91,8 +91,7 @@ fn complete_doc(value: &Value, default_type: &str, index: usize) -> anyhow::Resu
         .or_insert_with(|| Value::String("123456789012".into()));
     obj.entry("region")
         .or_insert_with(|| Value::String("us-east-1".into()));
-    let mut doc: ResourceDoc = serde_json::from_value(value)?;
-    crate::derived::derive(&mut doc);
+    let doc: ResourceDoc = serde_json::from_value(value)?;
     Ok(doc)
 }
 
@@ -148,6 +147,8 @@ pub fn run(paths: &[PathBuf], rules: &RuleSet) -> anyhow::Result<TestRun> {
                 let now =
                     OffsetDateTime::parse(case.now.as_deref().unwrap_or(DEFAULT_NOW), &Rfc3339)
                         .context("`now` must be an RFC 3339 timestamp")?;
+                // As when an inventory is loaded: derived facts come from the data.
+                crate::derived::derive_all(&mut docs, now);
                 let mut params = rules.params_of(&rule_id);
                 for (k, v) in &case.params {
                     anyhow::ensure!(params.contains_key(k), "the rule has no parameter `{k}`");

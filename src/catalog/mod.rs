@@ -82,6 +82,9 @@ pub struct Field {
     pub group: Option<String>,
     /// API actions that fill this group.
     pub api: Vec<String>,
+    /// Groups of other types (`aws.iam.policy.policy`) a derived group is computed from: the
+    /// plan collects them whenever it collects this group.
+    pub derived_from: Vec<(String, String)>,
     /// The collector always writes this field when it writes the object holding it
     /// (`required: true`); an inventory whose object lacks it is not posture's data.
     pub required: bool,
@@ -99,6 +102,7 @@ impl Field {
             items: None,
             group: None,
             api: Vec::new(),
+            derived_from: Vec::new(),
             required: false,
         }
     }
@@ -214,6 +218,22 @@ impl Catalog {
             types.insert(name.clone(), parse_type(name, spec, &shapes)?);
         }
         let role_permissions = parse_role_permissions(entries.get("role_permissions"), &types)?;
+        for ty in types.values() {
+            for (group, field) in ty.groups() {
+                for (source_type, source_group) in &field.derived_from {
+                    let known = types
+                        .get(source_type)
+                        .and_then(|t| t.root.fields.get(source_group))
+                        .is_some_and(|f| f.group.is_some());
+                    if !known {
+                        return Err(format!(
+                            "{}.{group}: derived_from names {source_type}.{source_group}, which is no group",
+                            ty.name
+                        ));
+                    }
+                }
+            }
+        }
         Ok(Catalog {
             types,
             role_permissions: Arc::new(role_permissions),
@@ -435,6 +455,12 @@ fn parse_type(name: &str, spec: &Value, shapes: &Value) -> Result<ResourceType, 
         };
         field.group = Some(group_name.clone());
         field.api = strings(group_spec.get("api"));
+        for source in strings(group_spec.get("derived_from")) {
+            let (ty, group) = source.rsplit_once('.').ok_or(format!(
+                "{name}.{group_name}: derived_from `{source}` is not TYPE.GROUP"
+            ))?;
+            field.derived_from.push((ty.to_string(), group.to_string()));
+        }
         if field.api.is_empty() {
             return Err(format!("{name}.{group_name}: no api actions"));
         }

@@ -365,7 +365,7 @@ fn list(paths: &[PathBuf], markdown: bool) -> anyhow::Result<u8> {
                 "| `{}` | {} | `{}` | {} | {} |",
                 rule.id,
                 rule.severity,
-                rule.resource_type,
+                rule.resource_label(),
                 rule.title,
                 frameworks.join("; ")
             );
@@ -373,7 +373,10 @@ fn list(paths: &[PathBuf], markdown: bool) -> anyhow::Result<u8> {
             let _ = writeln!(
                 text,
                 "{:<44} {:<9} {:<26} {}",
-                rule.id, rule.severity, rule.resource_type, rule.title
+                rule.id,
+                rule.severity,
+                rule.resource_label(),
+                rule.title
             );
         }
     }
@@ -404,7 +407,7 @@ fn explain(rule_id: &str, paths: &[PathBuf]) -> anyhow::Result<u8> {
         t,
         "Severity:  {}\nResource:  {}\nFile:      {}",
         rule.severity,
-        rule.resource_type,
+        rule.resource_label(),
         rule.file.display()
     );
     if let Some(selector) = &rule.selector {

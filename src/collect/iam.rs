@@ -1,6 +1,7 @@
 //! IAM, read once per account from `GetAccountAuthorizationDetails`: customer-managed policies
-//! (default version), inline policies of roles, users and groups, and roles, up to a thousand
-//! entities per request; then the AWS-managed policies attached to any of them, one
+//! (default version), inline policies of roles, users and groups, and the roles, users and
+//! groups themselves, up to a thousand entities per request; then the AWS-managed policies
+//! attached to any of them or set as a permissions boundary, one
 //! `GetPolicy` + `GetPolicyVersion` each (there are rarely more than a few dozen in use). Reading them one by one would cost three to five requests per role and
 //! one per policy; IAM's request rate is the lowest of any service a scan touches.
 //!
@@ -9,32 +10,48 @@
 //! `arn:aws:iam::123456789012:role/app/inline-policy/s3-access`, unique within the account.
 //! IAM is global, so its documents carry the region `global`.
 
-use aws_sdk_iam::types::{EntityType, ManagedPolicyDetail, PolicyDetail, RoleDetail};
+use std::collections::HashMap;
+
+use aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsOutput as Details;
+use aws_sdk_iam::types::{
+    EntityType, GroupDetail, ManagedPolicyDetail, PolicyDetail, RoleDetail, UserDetail,
+};
 use serde_json::{Value, json};
 
-use super::util::{object, opt_i64, parse_policy_document, strings, tag_map};
+use super::util::{object, opt_i64, opt_str, parse_policy_document, strings, tag_map};
 use super::{Scope, Service};
 use crate::inventory::{CollectionError, ResourceDoc};
 
 const POLICY: &str = "aws.iam.policy";
 const ROLE: &str = "aws.iam.role";
+const USER: &str = "aws.iam.user";
+const GROUP: &str = "aws.iam.group";
 const GLOBAL: &str = "global";
 const ACTION: &str = "iam:GetAccountAuthorizationDetails";
 
 pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
     let wants_policies = scope.wants_type(POLICY);
     let wants_roles = scope.wants_type(ROLE);
-    if !wants_policies && !wants_roles {
+    let wants_users = scope.wants_type(USER);
+    let wants_groups = scope.wants_type(GROUP);
+    if !(wants_policies || wants_roles || wants_users || wants_groups) {
         return Vec::new();
     }
     let client = aws_sdk_iam::Client::new(&scope.config);
-    let mut filter = vec![EntityType::Role];
+    let mut filter = Vec::new();
+    // Inline policies live in their owners' details.
+    if wants_roles || wants_policies {
+        filter.push(EntityType::Role);
+    }
     if wants_policies {
-        filter.extend([
-            EntityType::LocalManagedPolicy,
-            EntityType::User,
-            EntityType::Group,
-        ]);
+        filter.push(EntityType::LocalManagedPolicy);
+    }
+    if wants_users || wants_policies {
+        filter.push(EntityType::User);
+    }
+    // Users name their groups; the groups' details give the ARNs.
+    if wants_groups || wants_users || wants_policies {
+        filter.push(EntityType::Group);
     }
     let pages = client
         .get_account_authorization_details()
@@ -45,7 +62,12 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
     let pages = match scope.pages(Service::Iam, ACTION, pages).await {
         Ok(pages) => pages,
         Err(error) => {
-            for (wanted, resource_type) in [(wants_roles, ROLE), (wants_policies, POLICY)] {
+            for (wanted, resource_type) in [
+                (wants_roles, ROLE),
+                (wants_policies, POLICY),
+                (wants_users, USER),
+                (wants_groups, GROUP),
+            ] {
                 if wanted {
                     scope.listing_failed(resource_type, error.clone());
                 }
@@ -53,29 +75,28 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
             return Vec::new();
         }
     };
-    let roles = || {
-        pages.iter().flat_map(aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsOutput::role_detail_list)
-    };
+    let roles = || pages.iter().flat_map(Details::role_detail_list);
+    let users = || pages.iter().flat_map(Details::user_detail_list);
+    let groups = || pages.iter().flat_map(Details::group_detail_list);
 
     let mut docs = Vec::new();
     if wants_roles {
         docs.extend(roles().map(|role| role_doc(scope, role)));
     }
+    if wants_users {
+        let group_arns: HashMap<&str, &str> = groups()
+            .filter_map(|g| Some((g.group_name()?, g.arn()?)))
+            .collect();
+        docs.extend(users().map(|user| user_doc(scope, user, &group_arns)));
+    }
+    if wants_groups {
+        docs.extend(groups().map(|group| group_doc(scope, group)));
+    }
     if wants_policies {
         let inline = roles()
             .map(|r| (r.arn(), r.role_policy_list()))
-            .chain(
-                pages
-                    .iter()
-                    .flat_map(aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsOutput::user_detail_list)
-                    .map(|u| (u.arn(), u.user_policy_list())),
-            )
-            .chain(
-                pages
-                    .iter()
-                    .flat_map(aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsOutput::group_detail_list)
-                    .map(|g| (g.arn(), g.group_policy_list())),
-            );
+            .chain(users().map(|u| (u.arn(), u.user_policy_list())))
+            .chain(groups().map(|g| (g.arn(), g.group_policy_list())));
         for (owner, policies) in inline {
             let owner = owner.unwrap_or_default();
             docs.extend(policies.iter().map(|p| inline_policy_doc(scope, owner, p)));
@@ -84,16 +105,21 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
     let mut docs = scope.done(docs);
     if wants_policies {
         let client = &client;
-        let managed: Vec<&ManagedPolicyDetail> = pages.iter().flat_map(aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsOutput::policies).collect();
+        let managed: Vec<&ManagedPolicyDetail> = pages.iter().flat_map(Details::policies).collect();
         // AWS-managed policies are not in the details (asking for all of them would bring a
         // thousand documents); the ones attached here decide verdicts too, so read those.
         let local: std::collections::HashSet<&str> =
             managed.iter().filter_map(|p| p.arn()).collect();
+        let boundaries = roles()
+            .filter_map(RoleDetail::permissions_boundary)
+            .chain(users().filter_map(UserDetail::permissions_boundary))
+            .filter_map(|b| b.permissions_boundary_arn());
         let attached: std::collections::BTreeSet<String> = roles()
             .flat_map(RoleDetail::attached_managed_policies)
-            .chain(pages.iter().flat_map(aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsOutput::user_detail_list).flat_map(aws_sdk_iam::types::UserDetail::attached_managed_policies))
-            .chain(pages.iter().flat_map(aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsOutput::group_detail_list).flat_map(aws_sdk_iam::types::GroupDetail::attached_managed_policies))
+            .chain(users().flat_map(UserDetail::attached_managed_policies))
+            .chain(groups().flat_map(GroupDetail::attached_managed_policies))
             .filter_map(|p| p.policy_arn())
+            .chain(boundaries)
             .filter(|arn| !local.contains(arn))
             .map(str::to_string)
             .collect();
@@ -275,32 +301,109 @@ fn role_doc(scope: &Scope<'_>, role: &RoleDetail) -> ResourceDoc {
         }
     }
     if scope.wants(ROLE, "policies") {
-        let attached: Vec<&str> = role
-            .attached_managed_policies()
-            .iter()
-            .filter_map(|p| p.policy_arn())
-            .collect();
-        let inline: Vec<&str> = role
-            .role_policy_list()
-            .iter()
-            .filter_map(|p| p.policy_name())
-            .collect();
-        // The same ARNs the inline policies' own documents carry, so rules can join them.
-        let inline_arns: Vec<String> = inline
-            .iter()
-            .map(|n| format!("{role_arn}/inline-policy/{n}"))
-            .collect();
-        doc.set(
-            "policies",
-            json!({
-                "attached_policy_arns": strings(attached),
-                "inline_policy_names": strings(inline),
-                "inline_policy_arns": strings(inline_arns.iter().map(String::as_str)),
-            }),
+        let mut policies = owned_policies(
+            role_arn,
+            role.attached_managed_policies(),
+            role.role_policy_list(),
         );
+        policies.insert(
+            "permissions_boundary_arn".into(),
+            opt_str(
+                role.permissions_boundary()
+                    .and_then(|b| b.permissions_boundary_arn()),
+            ),
+        );
+        doc.set("policies", Value::Object(policies));
     }
     if scope.wants(ROLE, "tags") {
         doc.tags = tag_map(role.tags().iter().map(|t| (t.key(), t.value())));
+    }
+    doc
+}
+
+/// The attached and inline policies of a role, user or group, with the ARNs the inline
+/// policies' own documents carry, so rules and the permission analysis can join them.
+fn owned_policies(
+    owner_arn: &str,
+    attached: &[aws_sdk_iam::types::AttachedPolicy],
+    inline: &[PolicyDetail],
+) -> serde_json::Map<String, Value> {
+    let attached: Vec<&str> = attached.iter().filter_map(|p| p.policy_arn()).collect();
+    let inline: Vec<&str> = inline.iter().filter_map(|p| p.policy_name()).collect();
+    let inline_arns: Vec<String> = inline
+        .iter()
+        .map(|n| format!("{owner_arn}/inline-policy/{n}"))
+        .collect();
+    let mut out = serde_json::Map::new();
+    out.insert("attached_policy_arns".into(), strings(attached));
+    out.insert("inline_policy_names".into(), strings(inline));
+    out.insert(
+        "inline_policy_arns".into(),
+        strings(inline_arns.iter().map(String::as_str)),
+    );
+    out
+}
+
+fn user_doc(scope: &Scope<'_>, user: &UserDetail, group_arns: &HashMap<&str, &str>) -> ResourceDoc {
+    let user_arn = user.arn().unwrap_or_default();
+    let mut doc = ResourceDoc::new(USER, user_arn, &scope.account, GLOBAL);
+    doc.name = user.user_name().unwrap_or_default().to_string();
+    if scope.wants(USER, "policies") {
+        let mut policies = owned_policies(
+            user_arn,
+            user.attached_managed_policies(),
+            user.user_policy_list(),
+        );
+        let mut groups = Vec::new();
+        let mut unknown = Vec::new();
+        for name in user.group_list() {
+            match group_arns.get(name.as_str()) {
+                Some(arn) => groups.push(*arn),
+                None => unknown.push(name.as_str()),
+            }
+        }
+        if unknown.is_empty() {
+            policies.insert("group_arns".into(), strings(groups));
+            policies.insert(
+                "permissions_boundary_arn".into(),
+                opt_str(
+                    user.permissions_boundary()
+                        .and_then(|b| b.permissions_boundary_arn()),
+                ),
+            );
+            doc.set("policies", Value::Object(policies));
+        } else {
+            // A group whose policies cannot be found could grant or deny anything.
+            doc.fail(
+                "policies",
+                CollectionError::new(
+                    ACTION,
+                    "Incomplete",
+                    format!(
+                        "groups {} are not in the authorization details",
+                        unknown.join(", ")
+                    ),
+                ),
+            );
+        }
+    }
+    if scope.wants(USER, "tags") {
+        doc.tags = tag_map(user.tags().iter().map(|t| (t.key(), t.value())));
+    }
+    doc
+}
+
+fn group_doc(scope: &Scope<'_>, group: &GroupDetail) -> ResourceDoc {
+    let group_arn = group.arn().unwrap_or_default();
+    let mut doc = ResourceDoc::new(GROUP, group_arn, &scope.account, GLOBAL);
+    doc.name = group.group_name().unwrap_or_default().to_string();
+    if scope.wants(GROUP, "policies") {
+        let policies = owned_policies(
+            group_arn,
+            group.attached_managed_policies(),
+            group.group_policy_list(),
+        );
+        doc.set("policies", Value::Object(policies));
     }
     doc
 }
@@ -312,16 +415,15 @@ fn set_policy_groups(
     document: Result<Value, CollectionError>,
 ) {
     match document {
+        // The statements are always kept: `analysis` and principals' permissions are derived
+        // from them (crate::derived), after collection as after loading an inventory.
         Ok(document) => {
-            let (statements, analysis) = crate::iam_policy::analyze(&document);
-            if scope.wants(POLICY, "policy") {
-                let mut pairs = head;
-                pairs.push(("statements", Value::Array(statements)));
-                doc.set("policy", object(pairs));
-            }
-            if scope.wants(POLICY, "analysis") {
-                doc.set("analysis", analysis);
-            }
+            let mut pairs = head;
+            pairs.push((
+                "statements",
+                Value::Array(crate::iam_policy::normalize_statements(&document)),
+            ));
+            doc.set("policy", object(pairs));
         }
         Err(error) => scope.fail_groups(doc, POLICY, &["policy", "analysis"], &error),
     }

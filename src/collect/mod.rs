@@ -252,9 +252,10 @@ pub async fn collect(
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     record_listing_errors(&mut resources, &accounts, listing_errors, plan);
     let mut resources = resources;
-    resources.iter_mut().for_each(crate::derived::derive);
+    let now = time::OffsetDateTime::now_utc();
+    crate::derived::derive_all(&mut resources, now);
     let mut inventory = Inventory::new(accounts, resources);
-    inventory.collected_at = time::OffsetDateTime::now_utc()
+    inventory.collected_at = now
         .format(&time::format_description::well_known::Rfc3339)
         .ok();
     Ok(inventory)

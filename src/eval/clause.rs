@@ -10,6 +10,7 @@ use time::format_description::well_known::Rfc3339;
 use super::describe::{describe, show};
 use super::{Context, DocView};
 use crate::catalog::RolePermissions;
+use crate::derived::iam::grants::{PolicySet, Reach, Reading, Statement};
 use crate::inventory::TOP_LEVEL_FIELDS;
 use crate::rules::{Clause, Cmp, Op, Operand};
 
@@ -597,43 +598,84 @@ impl<'r, 'd> Run<'r, 'd> {
             })
             .filter_map(Value::as_str)
             .collect();
-        let mut statements = Vec::new();
+        let boundary = role.root[role_group]["permissions_boundary_arn"].as_str();
+        let mut set = PolicySet::default();
         let mut unknown = Vec::new();
-        for arn in arns {
-            match find(policy_type, arn) {
-                Some(policy) => match policy.doc.errors.get(policy_group) {
-                    None => statements.extend(
-                        policy.root[policy_group][statements_field]
-                            .as_array()
-                            .cloned()
-                            .unwrap_or_default(),
-                    ),
-                    Some(reason) => unknown.push(format!("{arn} ({reason})")),
-                },
-                None => unknown.push(format!("{arn} (not collected)")),
+        let mut statements_of = |arn: &str| match find(policy_type, arn) {
+            Some(policy) => match policy.doc.errors.get(policy_group) {
+                None => Some(Statement::of_policy(
+                    arn,
+                    policy.root[policy_group][statements_field]
+                        .as_array()
+                        .map(Vec::as_slice)
+                        .unwrap_or_default(),
+                    ctx.now,
+                )),
+                Some(reason) => {
+                    unknown.push(format!("{arn} ({reason})"));
+                    None
+                }
+            },
+            None => {
+                unknown.push(format!("{arn} (not collected)"));
+                None
             }
+        };
+        for arn in arns {
+            set.identity.extend(statements_of(arn).unwrap_or_default());
         }
+        if let Some(boundary) = boundary {
+            set.boundary = Some(statements_of(boundary).unwrap_or_default());
+        }
+        // Proving a permission: only grants that hold whatever the request; any Deny that may
+        // apply removes (grants::Reading).
+        let surely = set.reach(action, Reading::SurelyAllows);
+        let covered = |reach: &Reach, r: &str| {
+            reach
+                .patterns
+                .iter()
+                .any(|p| p == "*" || crate::iam_policy::resource_matches(p, r))
+        };
         let denied: Vec<&str> = resources
             .iter()
             .copied()
-            .filter(|r| !crate::iam_policy::allows(&statements, action, r))
+            .filter(|r| !covered(&surely, r))
             .collect();
-        if denied.is_empty() {
-            Outcome::Pass
-        } else if !unknown.is_empty() {
-            Outcome::Error(vec![format!(
+        if !unknown.is_empty() {
+            // A policy posture did not see may grant what is missing, or deny what is granted.
+            return Outcome::Error(vec![format!(
                 "cannot tell whether {role_arn} allows {action} on {}: policies not judged: {}",
-                denied.join(", "),
+                if denied.is_empty() {
+                    resources.join(", ")
+                } else {
+                    denied.join(", ")
+                },
                 unknown.join(", ")
-            )])
-        } else {
-            Outcome::Fail(
-                denied
-                    .iter()
-                    .map(|r| format!("{role_arn} does not allow {action} on {r}"))
-                    .collect(),
-            )
+            )]);
         }
+        if denied.is_empty() {
+            return Outcome::Pass;
+        }
+        let maybe = set.reach(action, Reading::MayAllow);
+        Outcome::Fail(
+            denied
+                .iter()
+                .map(|r| {
+                    if covered(&maybe, r) {
+                        format!(
+                            "{role_arn} allows {action} on {r} only under conditions that may not hold: {}",
+                            if maybe.conditions.is_empty() {
+                                "a Deny that may apply".to_string()
+                            } else {
+                                maybe.conditions.join("; ")
+                            }
+                        )
+                    } else {
+                        format!("{role_arn} does not allow {action} on {r}")
+                    }
+                })
+                .collect(),
+        )
     }
 
     fn references(

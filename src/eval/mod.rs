@@ -383,28 +383,29 @@ fn coverage_gaps(rule: &Rule, ctx: &Context) -> Vec<(ResourceRef, String)> {
         }
     };
     let mut gaps = Vec::new();
-    for account in ctx.coverage.failed_accounts(&rule.resource_type) {
-        if let Some(Gap::ListingFailed(failures)) =
-            ctx.coverage.type_gap(&rule.resource_type, &account, None)
-        {
-            for (region, error) in failures {
-                gaps.push((
-                    account_ref(&account, &region),
-                    format!(
-                        "{} resources in {region} could not be listed: {error}",
-                        rule.resource_type
-                    ),
-                ));
+    for resource_type in &rule.resource_types {
+        for account in ctx.coverage.failed_accounts(resource_type) {
+            if let Some(Gap::ListingFailed(failures)) =
+                ctx.coverage.type_gap(resource_type, &account, None)
+            {
+                for (region, error) in failures {
+                    gaps.push((
+                        account_ref(&account, &region),
+                        format!(
+                            "{resource_type} resources in {region} could not be listed: {error}"
+                        ),
+                    ));
+                }
             }
         }
-    }
-    for account in ctx.coverage.accounts() {
-        match ctx.coverage.type_gap(&rule.resource_type, account, None) {
-            Some(gap @ (Gap::NotCollected | Gap::Unrecorded)) => gaps.push((
-                account_ref(account, "global"),
-                gap.describe(&rule.resource_type, account),
-            )),
-            _ => {}
+        for account in ctx.coverage.accounts() {
+            match ctx.coverage.type_gap(resource_type, account, None) {
+                Some(gap @ (Gap::NotCollected | Gap::Unrecorded)) => gaps.push((
+                    account_ref(account, "global"),
+                    gap.describe(resource_type, account),
+                )),
+                _ => {}
+            }
         }
     }
     gaps
@@ -419,11 +420,16 @@ fn evaluate_rule(
 ) -> (Vec<Finding>, RuleTally, ChecksByScope) {
     use rayon::prelude::*;
     let params = set.params_of(&rule.id);
-    let views = ctx
-        .by_type
-        .get(rule.resource_type.as_str())
-        .map(Vec::as_slice)
-        .unwrap_or_default();
+    let views: Vec<&DocView> = rule
+        .resource_types
+        .iter()
+        .flat_map(|ty| {
+            ctx.by_type
+                .get(ty.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+        })
+        .collect();
     let mut tally = RuleTally {
         resources_of_type: views.len(),
         ..RuleTally::default()
@@ -431,7 +437,7 @@ fn evaluate_rule(
     // Resources are independent: judge them in parallel, then count in order.
     let verdicts: Vec<(&DocView, Verdict)> = views
         .par_iter()
-        .map(|view| (view, evaluate_resource(rule, &params, view, ctx)))
+        .map(|view| (*view, evaluate_resource(rule, &params, view, ctx)))
         .collect();
     let mut findings = Vec::new();
     let mut checks = ChecksByScope::new();

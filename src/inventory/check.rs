@@ -61,6 +61,12 @@ pub fn check(
 ) -> Result<Vec<String>, CheckError> {
     let mut warnings = Vec::new();
     let mut seen = std::collections::HashMap::new();
+    // Derived facts judge date conditions at the collection time, as the rules do.
+    let scan_clock = inventory
+        .collected_at
+        .as_deref()
+        .and_then(|t| OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or(now);
     for (index, doc) in inventory.resources.iter_mut().enumerate() {
         let Some(ty) = catalog.get(&doc.resource_type) else {
             return Err(CheckError::UnknownType {
@@ -79,7 +85,7 @@ pub fn check(
             });
         }
         // Derived facts are this binary's reading of the data, never the file's.
-        crate::derived::derive(doc);
+        crate::derived::derive(doc, scan_clock);
         let groups: BTreeSet<&String> = doc.attributes.keys().collect();
         let mut invalid = Vec::new();
         for name in groups {
@@ -105,6 +111,7 @@ pub fn check(
             );
         }
     }
+    crate::derived::iam::principals(&mut inventory.resources, scan_clock);
     if let Some(warning) = collected_at_warning(inventory.collected_at.as_deref(), now) {
         warnings.push(warning);
     }

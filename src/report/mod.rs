@@ -129,7 +129,8 @@ pub struct RuleSummary {
     pub title: String,
     /// How much a failure of the rule matters.
     pub severity: Severity,
-    /// The resource type the rule is evaluated on, e.g. `s3_bucket`.
+    /// The resource type the rule is evaluated on, e.g. `aws.s3.bucket`; a rule over several
+    /// types lists them, comma-separated (`aws.iam.user, aws.iam.role`).
     pub resource_type: String,
     /// The rule file the rule was loaded from.
     pub file: String,
@@ -442,7 +443,7 @@ impl Report {
                     version: rule.version,
                     title: rule.title.clone(),
                     severity: rule.severity,
-                    resource_type: rule.resource_type.clone(),
+                    resource_type: rule.resource_label(),
                     file: rule.file.display().to_string(),
                     params: rules.params_of(&rule.id),
                     frameworks: rule.frameworks.clone(),

@@ -32,7 +32,10 @@ fn security_severity(severity: Severity) -> &'static str {
 }
 
 fn rule_descriptor(rule: &RuleSummary) -> Value {
-    let mut tags: Vec<String> = vec!["compliance".into(), rule.resource_type.clone()];
+    // A rule over several types lists them as "aws.iam.user, aws.iam.role": one tag each.
+    let mut tags: Vec<String> = std::iter::once("compliance".to_string())
+        .chain(rule.resource_type.split(", ").map(str::to_string))
+        .collect();
     for (framework, controls) in &rule.frameworks {
         tags.extend(controls.iter().map(|c| format!("{framework}:{c}")));
     }

@@ -251,8 +251,12 @@ pub struct Rule {
     pub title: String,
     /// How serious a FAIL is; compared with `--fail-on` for the exit code.
     pub severity: Severity,
-    /// Catalog type the rule is evaluated on (YAML `resource`), e.g. `aws.s3.bucket`.
+    /// Catalog type the rule is evaluated on (YAML `resource`), e.g. `aws.s3.bucket`; the
+    /// first of `resource_types`.
     pub resource_type: String,
+    /// Every type the rule is evaluated on: one, or a list in YAML (`[aws.iam.user,
+    /// aws.iam.role]`) whose documents share the paths the rule reads.
+    pub resource_types: Vec<String>,
     /// YAML `where`: resources it does not hold for are NOT_APPLICABLE; None: every resource of
     /// the type.
     pub selector: Option<Clause>,
@@ -319,6 +323,15 @@ pub struct RuleSet {
     pub files: Vec<RuleFile>,
     /// Rule id -> parameter name -> value (defaults merged with overrides).
     pub params: BTreeMap<String, BTreeMap<String, Value>>,
+}
+
+impl Rule {
+    /// The types the rule is evaluated on, as listings and reports show them
+    /// (`aws.iam.user, aws.iam.role`).
+    #[must_use]
+    pub fn resource_label(&self) -> String {
+        self.resource_types.join(", ")
+    }
 }
 
 impl RuleSet {

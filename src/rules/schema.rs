@@ -105,31 +105,76 @@ impl Ctx<'_> {
         let (params, param_ranges) = self.params(node);
         self.params = params;
         let frameworks = self.frameworks(node);
-        let resource_type = self.string(node, "resource", true);
-        let ty = resource_type.as_deref().and_then(|name| {
-            let found = self.catalog.get(name);
-            if found.is_none()
-                && let Some(n) = node.get("resource")
-            {
-                let known: Vec<&str> = self.catalog.types.keys().map(String::as_str).collect();
-                self.unknown(n, "resource type", name, &known);
+        // `resource` is one type, or a list of types whose documents share the paths the rule
+        // reads (users and roles for the principal rules): checked against each of them.
+        let resource_types: Vec<(String, &Node)> = match node.get("resource") {
+            Some(
+                list @ Node {
+                    kind: Kind::Seq(items),
+                    ..
+                },
+            ) => {
+                let names: Vec<(String, &Node)> = items
+                    .iter()
+                    .filter_map(|item| match &item.kind {
+                        Kind::Str(s) if !s.trim().is_empty() => Some((s.clone(), item)),
+                        _ => {
+                            self.error(item, "each `resource` must be a resource type name");
+                            None
+                        }
+                    })
+                    .collect();
+                if items.is_empty() {
+                    self.error(list, "`resource` lists no resource type");
+                }
+                names
             }
-            found
-        });
-        let (mut selector, mut assertion) = (None, None);
-        if let Some(ty) = ty {
-            let scope = Scope {
-                shape: &ty.root,
-                in_element: false,
-            };
-            if let Some(w) = node.get("where") {
-                selector = self.clause(w, scope);
-            }
-            match node.get("assert") {
-                Some(a) => assertion = self.clause(a, scope),
-                None => self.error(node, "rule is missing `assert`"),
+            _ => self
+                .string(node, "resource", true)
+                .and_then(|name| node.get("resource").map(|n| (name, n)))
+                .into_iter()
+                .collect(),
+        };
+        let mut types = Vec::new();
+        for (name, at) in &resource_types {
+            match self.catalog.get(name) {
+                Some(ty) => types.push(ty),
+                None => {
+                    let known: Vec<&str> = self.catalog.types.keys().map(String::as_str).collect();
+                    self.unknown(at, "resource type", name, &known);
+                }
             }
         }
+        let (mut selector, mut assertion) = (None, None);
+        if !types.is_empty() && types.len() == resource_types.len() {
+            for (i, ty) in types.iter().enumerate() {
+                let scope = Scope {
+                    shape: &ty.root,
+                    in_element: false,
+                };
+                let errors_before = self.diags.len();
+                let (s, a) = (
+                    node.get("where").and_then(|w| self.clause(w, scope)),
+                    match node.get("assert") {
+                        Some(a) => self.clause(a, scope),
+                        None => {
+                            self.error(node, "rule is missing `assert`");
+                            None
+                        }
+                    },
+                );
+                if i == 0 {
+                    (selector, assertion) = (s, a);
+                }
+                // One message per problem, not one per type.
+                if self.diags.len() > errors_before {
+                    break;
+                }
+            }
+        }
+        let resource_type = resource_types.first().map(|(name, _)| name.clone());
+        let resource_types: Vec<String> =
+            resource_types.into_iter().map(|(name, _)| name).collect();
         if self.diags.len() > before {
             return None;
         }
@@ -140,6 +185,7 @@ impl Ctx<'_> {
                 title: title?,
                 severity: severity?,
                 resource_type: resource_type?,
+                resource_types,
                 selector,
                 assertion: assertion?,
                 params: std::mem::take(&mut self.params),

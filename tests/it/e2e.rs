@@ -615,6 +615,23 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("events-rule-targets-dlq", "e2e-rule-bad", "FAIL"),
     ("events-rule-targets-exist", "e2e-rule-good", "PASS"),
     ("events-rule-targets-exist", "e2e-rule-bad", "FAIL"),
+    ("iam-principal-no-admin", "e2e-role-app", "PASS"),
+    ("iam-principal-no-admin", "e2e-role-admin", "FAIL"),
+    (
+        "iam-principal-no-privilege-escalation",
+        "e2e-role-app",
+        "PASS",
+    ),
+    (
+        "iam-principal-no-privilege-escalation",
+        "e2e-sm-role",
+        "PASS",
+    ),
+    (
+        "iam-principal-no-privilege-escalation",
+        "e2e-role-admin",
+        "FAIL",
+    ),
     ("iam-policy-no-admin", "e2e-policy-good", "PASS"),
     ("iam-policy-no-admin", "e2e-policy-admin", "FAIL"),
     ("iam-policy-no-admin", "e2e-policy-s3-star", "PASS"),

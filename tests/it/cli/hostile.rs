@@ -325,8 +325,11 @@ fn an_inventory_group_of_the_wrong_shape_is_error_not_pass() {
         if doc["arn"] == billing {
             doc["attributes"]["configuration"] = "garbage".into();
         }
+        // A lying analysis is recomputed; a policy group of the wrong shape leaves nothing to
+        // compute it from.
         if doc["arn"] == orders_read {
-            doc["attributes"]["analysis"] = "safe, trust me".into();
+            doc["attributes"]["analysis"]["allows_admin"] = false.into();
+            doc["attributes"]["policy"] = "safe, trust me".into();
         }
     }
     let dir = tempfile::tempdir().unwrap();

@@ -143,7 +143,8 @@ async fn iam_policies_and_roles_body(env: TestEnv) {
         json!({
             "attached_policy_arns": [limited_arn],
             "inline_policy_names": ["iam-inline"],
-            "inline_policy_arns": [format!("{}/inline-policy/iam-inline", role.arn)]
+            "inline_policy_arns": [format!("{}/inline-policy/iam-inline", role.arn)],
+            "permissions_boundary_arn": null
         })
     );
     // The role's inline policy ARN names a collected policy document, so rules can join them.
@@ -157,4 +158,145 @@ async fn iam_policies_and_roles_body(env: TestEnv) {
     let account = doc(&inventory, "aws.account", ACCOUNT);
     assert_eq!(account.attributes["identity"]["account_id"], ACCOUNT);
     assert!(account.errors.is_empty(), "{:?}", account.errors);
+}
+
+/// Users, groups and roles as principals: permissions combine every policy that applies (a
+/// group's AWS-managed one included), Deny and the permissions boundary included, read from
+/// moto through the same authorization details.
+#[test]
+fn principals_combine_every_policy_that_applies() {
+    isolated(principals_body);
+}
+
+async fn principals_body(env: TestEnv) {
+    let config = seed_config(&env.moto, REGION).await;
+    let iam = aws_sdk_iam::Client::new(&config);
+    let policy = |name: &'static str, document: serde_json::Value| {
+        let iam = iam.clone();
+        async move {
+            iam.create_policy()
+                .policy_name(name)
+                .policy_document(document.to_string())
+                .send()
+                .await
+                .expect("policy")
+                .policy()
+                .and_then(|p| p.arn())
+                .expect("arn")
+                .to_string()
+        }
+    };
+    let pass = policy("prn-pass", json!({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}})).await;
+    let lambda = policy("prn-lambda", json!({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": ["lambda:CreateFunction", "lambda:InvokeFunction"], "Resource": "*"}})).await;
+    let s3_only = policy("prn-s3-only", json!({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}})).await;
+    const ADMIN: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
+
+    iam.create_group()
+        .group_name("prn-admins")
+        .send()
+        .await
+        .expect("group");
+    iam.attach_group_policy()
+        .group_name("prn-admins")
+        .policy_arn(ADMIN)
+        .send()
+        .await
+        .expect("attach");
+    iam.create_user()
+        .user_name("prn-dev")
+        .send()
+        .await
+        .expect("user");
+    iam.add_user_to_group()
+        .group_name("prn-admins")
+        .user_name("prn-dev")
+        .send()
+        .await
+        .expect("member");
+    iam.create_user()
+        .user_name("prn-plain")
+        .send()
+        .await
+        .expect("user");
+
+    create_lambda_role(&config, "prn-ci").await;
+    for arn in [&pass, &lambda] {
+        iam.attach_role_policy()
+            .role_name("prn-ci")
+            .policy_arn(arn)
+            .send()
+            .await
+            .expect("attach");
+    }
+    create_lambda_role(&config, "prn-capped").await;
+    iam.attach_role_policy()
+        .role_name("prn-capped")
+        .policy_arn(ADMIN)
+        .send()
+        .await
+        .expect("attach");
+    iam.put_role_permissions_boundary()
+        .role_name("prn-capped")
+        .permissions_boundary(&s3_only)
+        .send()
+        .await
+        .expect("boundary");
+
+    let plan = plan_of(&[
+        ("aws.iam.user", &["permissions"]),
+        ("aws.iam.role", &["permissions"]),
+    ]);
+    let inventory = collect(&options(&env.moto), &plan, &NoProgress)
+        .await
+        .expect("collection succeeds");
+
+    let dev = doc(&inventory, "aws.iam.user", "prn-dev");
+    assert!(dev.errors.is_empty(), "{:?}", dev.errors);
+    assert_eq!(
+        dev.attributes["policies"]["group_arns"],
+        json!([format!("arn:aws:iam::{ACCOUNT}:group/prn-admins")])
+    );
+    let permissions = &dev.attributes["permissions"];
+    assert_eq!(permissions["allows_admin"], true, "{permissions}");
+    assert!(
+        permissions["admin_statements"][0]
+            .as_str()
+            .is_some_and(|s| s.starts_with(ADMIN)),
+        "{permissions}"
+    );
+    let plain = doc(&inventory, "aws.iam.user", "prn-plain");
+    assert_eq!(plain.attributes["permissions"]["allows_admin"], false);
+    assert_eq!(
+        plain.attributes["permissions"]["privilege_escalation_paths"],
+        json!([])
+    );
+
+    let ci = doc(&inventory, "aws.iam.role", "prn-ci");
+    let paths: Vec<&str> = ci.attributes["permissions"]["privilege_escalation_paths"]
+        .as_array()
+        .expect("paths")
+        .iter()
+        .filter_map(|p| p["path"].as_str())
+        .collect();
+    assert_eq!(
+        paths,
+        vec!["iam-passrole-lambda-create-function-invoke"],
+        "{}",
+        ci.attributes["permissions"]
+    );
+
+    let capped = doc(&inventory, "aws.iam.role", "prn-capped");
+    assert_eq!(
+        capped.attributes["policies"]["permissions_boundary_arn"],
+        s3_only.as_str()
+    );
+    assert_eq!(
+        capped.attributes["permissions"]["allows_admin"], false,
+        "{}",
+        capped.attributes["permissions"]
+    );
+    assert_eq!(
+        capped.attributes["permissions"]["privilege_escalation_paths"],
+        json!([])
+    );
 }

@@ -68,10 +68,11 @@ async fn only_iam_plan_body(env: TestEnv) {
             .map(std::string::ToString::to_string)
             .collect()
     );
-    // Only the planned group: no analysis, no roles, no account document.
+    // Only the planned group (and the analysis derived from it without a request): no
+    // roles, no account document.
     let policy = doc(&inventory, "aws.iam.policy", "oip-policy");
     assert!(policy.attributes.contains_key("policy"));
-    assert!(!policy.attributes.contains_key("analysis"));
+    assert!(policy.attributes.contains_key("analysis"));
     assert!(
         inventory
             .resources

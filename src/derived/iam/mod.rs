@@ -1,0 +1,329 @@
+//! IAM facts derived from policy statements: the least-privilege `analysis` of each policy
+//! document, and the effective `permissions` of each user and role, which combine every policy
+//! that applies to the principal (attached customer-managed and AWS-managed policies, inline
+//! policies, a user's groups' policies), subtract every Deny and cap by the permissions
+//! boundary. Both read the escalation catalog (`escalation`) and the scan clock (`conditions`).
+
+mod conditions;
+pub mod escalation;
+pub mod grants;
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value, json};
+use time::OffsetDateTime;
+
+use crate::inventory::{CollectionError, ResourceDoc};
+use escalation::EscalationPath;
+use grants::{PolicySet, Reading, Statement, can_be_target};
+
+const POLICY: &str = "aws.iam.policy";
+const ROLE: &str = "aws.iam.role";
+const USER: &str = "aws.iam.user";
+const GROUP: &str = "aws.iam.group";
+/// Where principals' policies come from, named in the errors of an incomplete principal.
+const SOURCE: &str = "iam:GetAccountAuthorizationDetails";
+
+/// Action-name prefixes that only read.
+const READ_PREFIXES: &[&str] = &[
+    "get", "list", "describe", "head", "batchget", "query", "scan", "search", "lookup", "view",
+    "select", "check", "validate",
+];
+
+fn is_read_only(action: &str) -> bool {
+    match action.split_once(':') {
+        Some((_, name)) => {
+            !name.contains('*') && READ_PREFIXES.iter().any(|p| name.starts_with(p))
+                || READ_PREFIXES
+                    .iter()
+                    .any(|p| name.starts_with(p) && name.ends_with('*') && name.len() > p.len())
+        }
+        None => false,
+    }
+}
+
+fn list<'a>(value: &'a Value, key: &str) -> Vec<&'a str> {
+    value
+        .get(key)
+        .and_then(Value::as_array)
+        .map(|items| items.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
+}
+
+/// The `analysis` group of one policy document from its normalized statements.
+pub fn policy_analysis(statements: &[Value], now: OffsetDateTime) -> Value {
+    let set = PolicySet {
+        identity: Statement::of_policy("", statements, now),
+        boundary: None,
+    };
+    let admin_statements = set.admin_statements();
+    let everywhere = |action: &str| set.reach(action, Reading::MayAllow).everywhere();
+    let mut service_wildcards = Vec::new();
+    let mut writes = Vec::new();
+    for (statement, raw) in set.identity.iter().zip(statements) {
+        if !statement.may_apply() || !statement.on_every_resource() {
+            continue;
+        }
+        for a in list(raw, "actions") {
+            if a.ends_with(":*") && everywhere(&a.replace('*', "anyaction")) {
+                service_wildcards.push(a.to_string());
+            }
+            let probe = a.replace('*', "anyaction");
+            if !is_read_only(a) && everywhere(&probe) {
+                writes.push(a.to_string());
+            }
+        }
+        let not_actions = list(raw, "not_actions");
+        if !not_actions.is_empty() && everywhere("posture:anyaction") {
+            writes.push(format!("* except {}", not_actions.join(", ")));
+        }
+    }
+    for v in [&mut service_wildcards, &mut writes] {
+        v.sort();
+        v.dedup();
+    }
+    let paths: Vec<String> = escalation::catalog()
+        .iter()
+        .filter(|p| p.judged_on_a_policy())
+        .filter(|p| path_steps(&set, p).is_some())
+        .map(|p| p.id.clone())
+        .collect();
+    json!({
+        "allows_admin": !admin_statements.is_empty(),
+        "admin_statements": admin_statements,
+        "service_wildcards_on_all_resources": service_wildcards,
+        "write_actions_on_all_resources": writes,
+        "privilege_escalation_paths": paths,
+    })
+}
+
+/// For each action of `path`, where it is allowed and by which statements; None when some
+/// action is not allowed (the key action: not on any resource that can be the target).
+fn path_steps(set: &PolicySet, path: &EscalationPath) -> Option<Vec<Value>> {
+    let mut steps = Vec::new();
+    for (i, action) in path.actions.iter().enumerate() {
+        let mut reach = set.reach(action, Reading::MayAllow);
+        if i == 0 {
+            reach.patterns.retain(|p| can_be_target(p, &path.target));
+        }
+        if reach.is_empty() {
+            return None;
+        }
+        steps.push(json!({
+            "action": action,
+            "allowed_on": reach.patterns,
+            "granted_by": reach.granted_by,
+            "allowed_under_conditions": reach.conditions,
+        }));
+    }
+    Some(steps)
+}
+
+/// Sets `permissions` on every user and role whose policies were collected (or failed to be).
+pub fn principals(docs: &mut [ResourceDoc], now: OffsetDateTime) {
+    let mut policies: HashMap<(String, String), Result<Vec<Value>, String>> = HashMap::new();
+    let mut groups: HashMap<(String, String), Result<Value, String>> = HashMap::new();
+    let mut trusts: Vec<(String, String, Vec<String>)> = Vec::new();
+    for doc in docs.iter() {
+        let key = (doc.account.clone(), doc.arn.clone());
+        match doc.resource_type.as_str() {
+            POLICY => {
+                let read = match (doc.attributes.get("policy"), doc.errors.get("policy")) {
+                    (_, Some(error)) => {
+                        Err(format!("policy {} could not be read: {error}", doc.arn))
+                    }
+                    (Some(policy), None) => match policy.get("statements") {
+                        Some(Value::Array(statements)) => Ok(statements.clone()),
+                        _ => Err(format!("policy {} has no statements", doc.arn)),
+                    },
+                    (None, None) => Err(format!(
+                        "the document of policy {} was not collected",
+                        doc.arn
+                    )),
+                };
+                policies.insert(key, read);
+            }
+            GROUP => {
+                let read = match (doc.attributes.get("policies"), doc.errors.get("policies")) {
+                    (_, Some(error)) => Err(format!(
+                        "the policies of group {} could not be read: {error}",
+                        doc.arn
+                    )),
+                    (Some(p), None) => Ok(p.clone()),
+                    (None, None) => Err(format!(
+                        "the policies of group {} were not collected",
+                        doc.arn
+                    )),
+                };
+                groups.insert(key, read);
+            }
+            ROLE => {
+                if let Some(trust) = doc.attributes.get("trust") {
+                    let principals = list(trust, "aws_principals")
+                        .into_iter()
+                        .map(str::to_string)
+                        .collect();
+                    trusts.push((doc.account.clone(), doc.arn.clone(), principals));
+                }
+            }
+            _ => {}
+        }
+    }
+    let index = Index {
+        policies,
+        groups,
+        trusts,
+    };
+    for doc in docs.iter_mut() {
+        if !matches!(doc.resource_type.as_str(), USER | ROLE) {
+            continue;
+        }
+        if !doc.attributes.contains_key("policies") && !doc.errors.contains_key("policies") {
+            // Nothing to derive them from: permissions are never taken on trust.
+            if doc.attributes.remove("permissions").is_some() {
+                doc.fail(
+                    "permissions",
+                    CollectionError::new(
+                        "inventory",
+                        "NotDerivable",
+                        "permissions are derived from the principal's policies, which this document lacks",
+                    ),
+                );
+            }
+            continue;
+        }
+        doc.attributes.remove("permissions");
+        doc.errors.remove("permissions");
+        match index.permissions(doc, now) {
+            Ok(value) => doc.set("permissions", value),
+            Err(reason) => doc.fail(
+                "permissions",
+                CollectionError::new(SOURCE, "Incomplete", reason),
+            ),
+        }
+    }
+}
+
+struct Index {
+    policies: HashMap<(String, String), Result<Vec<Value>, String>>,
+    groups: HashMap<(String, String), Result<Value, String>>,
+    /// (account, role ARN, AWS principals its trust policy admits)
+    trusts: Vec<(String, String, Vec<String>)>,
+}
+
+impl Index {
+    fn statements(
+        &self,
+        account: &str,
+        arn: &str,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Statement>, String> {
+        match self.policies.get(&(account.to_string(), arn.to_string())) {
+            Some(Ok(statements)) => Ok(Statement::of_policy(arn, statements, now)),
+            Some(Err(reason)) => Err(reason.clone()),
+            None => Err(format!("policy {arn} was not collected")),
+        }
+    }
+
+    fn permissions(&self, doc: &ResourceDoc, now: OffsetDateTime) -> Result<Value, String> {
+        if let Some(error) = doc.errors.get("policies") {
+            return Err(format!(
+                "the policies of {} could not be read: {error}",
+                doc.arn
+            ));
+        }
+        let own = doc
+            .attributes
+            .get("policies")
+            .cloned()
+            .unwrap_or(Value::Null);
+        let mut arns: Vec<String> = Vec::new();
+        let mut add = |policies: &Value| {
+            for key in ["attached_policy_arns", "inline_policy_arns"] {
+                arns.extend(list(policies, key).into_iter().map(str::to_string));
+            }
+        };
+        add(&own);
+        for group in list(&own, "group_arns") {
+            match self.groups.get(&(doc.account.clone(), group.to_string())) {
+                Some(Ok(policies)) => add(policies),
+                Some(Err(reason)) => return Err(reason.clone()),
+                None => return Err(format!("group {group} was not collected")),
+            }
+        }
+        arns.sort();
+        arns.dedup();
+        let mut set = PolicySet::default();
+        for arn in &arns {
+            set.identity
+                .extend(self.statements(&doc.account, arn, now)?);
+        }
+        let boundary_arn = own.get("permissions_boundary_arn").and_then(Value::as_str);
+        if let Some(boundary) = boundary_arn {
+            set.boundary = Some(self.statements(&doc.account, boundary, now)?);
+        }
+        let admin = set.admin_statements();
+        let mut paths = Vec::new();
+        for path in escalation::catalog() {
+            let Some(mut steps) = path_steps(&set, path) else {
+                continue;
+            };
+            if path.needs.as_deref() == Some("trusting-role") {
+                let roles = self.roles_admitting(doc, &steps[0]);
+                if roles.is_empty() {
+                    continue;
+                }
+                if let Some(Value::Object(step)) = steps.first_mut() {
+                    step.insert("roles".into(), json!(roles));
+                }
+            }
+            paths.push(json!({ "path": path.id, "source": path.source, "steps": steps }));
+        }
+        let mut out = Map::new();
+        out.insert("allows_admin".into(), json!(!admin.is_empty()));
+        out.insert("admin_statements".into(), json!(admin));
+        out.insert("privilege_escalation_paths".into(), Value::Array(paths));
+        out.insert("policy_arns".into(), json!(arns));
+        out.insert("permissions_boundary_arn".into(), json!(boundary_arn));
+        out.insert(
+            "service_linked".into(),
+            json!(doc.resource_type == ROLE && doc.arn.contains(":role/aws-service-role/")),
+        );
+        Ok(Value::Object(out))
+    }
+
+    /// Other roles of the account whose trust policy admits `doc` (by ARN, by its account's
+    /// root or id, or everyone) and that the AssumeRole step is allowed on.
+    fn roles_admitting(&self, doc: &ResourceDoc, step: &Value) -> Vec<String> {
+        let allowed: Vec<&str> = list(step, "allowed_on");
+        let account_root = format!("arn:aws:iam::{}:root", doc.account);
+        let partition_root = doc
+            .arn
+            .split(':')
+            .nth(1)
+            .map(|p| format!("arn:{p}:iam::{}:root", doc.account))
+            .unwrap_or_default();
+        self.trusts
+            .iter()
+            .filter(|(account, arn, _)| account == &doc.account && arn != &doc.arn)
+            .filter(|(_, _, admitted)| {
+                admitted.iter().any(|p| {
+                    p == "*"
+                        || p == &doc.arn
+                        || p == &doc.account
+                        || p == &account_root
+                        || p == &partition_root
+                })
+            })
+            .filter(|(_, arn, _)| {
+                allowed
+                    .iter()
+                    .any(|p| crate::iam_policy::resource_matches(p, arn))
+            })
+            .map(|(_, arn, _)| arn.clone())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests;
