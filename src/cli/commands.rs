@@ -39,10 +39,16 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             let (config, _) = Config::load(None)?;
             super::live::health(args, &config.regions, config.bedrock_model.clone())
         }
+        Command::IamPolicy { health: true, .. } => {
+            let document = super::live::health_policy_document();
+            out(&format!("{}\n", serde_json::to_string_pretty(&document)?))?;
+            Ok(0)
+        }
         Command::IamPolicy {
             rules,
             all_regions,
             everything,
+            health: false,
         } => iam_policy(&rules, all_regions, everything),
         Command::Schema => {
             out(&report::schema::render()?)?;

@@ -167,6 +167,32 @@ pub fn iam_policy_document(plan: &Plan, all_regions: bool) -> serde_json::Value 
     })
 }
 
+/// The policy `posture health` needs: its reads, and (own statement) the Bedrock probe's one
+/// inference call on foundation models and inference profiles.
+#[must_use]
+pub fn health_policy_document() -> serde_json::Value {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "PostureHealthReads",
+                "Effect": "Allow",
+                "Action": crate::health::READ_ACTIONS,
+                "Resource": "*"
+            },
+            {
+                "Sid": "PostureHealthBedrockProbe",
+                "Effect": "Allow",
+                "Action": ["bedrock:InvokeModel"],
+                "Resource": [
+                    "arn:aws:bedrock:*::foundation-model/*",
+                    "arn:aws:bedrock:*:*:inference-profile/*"
+                ]
+            }
+        ]
+    })
+}
+
 #[derive(Args, Debug)]
 #[command(
     after_help = "Exit codes: 0 every service HEALTHY; 1 any DEGRADED or UNAVAILABLE; 2 bad invocation.\n\n\

@@ -61,6 +61,10 @@ pub enum Command {
         /// Allow every read posture can make: what `snapshot` without `--rules` collects.
         #[arg(long, conflicts_with = "rules")]
         everything: bool,
+        /// The policy `posture health` needs instead: one read per probed service, and
+        /// bedrock:InvokeModel (an inference, in its own statement) for the Bedrock probe.
+        #[arg(long, conflicts_with_all = ["rules", "everything", "all_regions"])]
+        health: bool,
     },
     /// Print a rule's title, rationale, remediation, parameters and framework mappings.
     Explain {

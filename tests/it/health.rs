@@ -84,6 +84,72 @@ fn every_service_answers_from_moto() {
     }
 }
 
+/// Every call `posture health` makes is in the policy `posture iam-policy --health` prints, and
+/// that policy's read statement holds reads only.
+#[test]
+fn iam_policy_health_covers_every_probe() {
+    let proxy = crate::support::fault_proxy::FaultProxy::start(&moto_endpoint());
+    let out = posture(&[
+        "health",
+        "--endpoint-url",
+        &proxy.endpoint(),
+        "--region",
+        "us-east-1",
+        "--format",
+        "json",
+        "--samples",
+        "1",
+        "--degraded-ms",
+        "60000",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let policy = posture(&["iam-policy", "--health"]);
+    assert_eq!(policy.status.code(), Some(0));
+    let policy: Value = serde_json::from_slice(&policy.stdout).expect("policy JSON");
+    let granted: Vec<&str> = policy["Statement"][0]["Action"]
+        .as_array()
+        .expect("actions")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let called: std::collections::BTreeSet<String> = proxy
+        .requests()
+        .iter()
+        .map(|r| {
+            r.iam_action()
+                .unwrap_or_else(|| panic!("no IAM action for {}", r.describe()))
+        })
+        .collect();
+    assert!(called.len() >= 7, "{called:?}");
+    let missing: Vec<&String> = called
+        .iter()
+        .filter(|a| !granted.contains(&a.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "`iam-policy --health` lacks {missing:?}"
+    );
+    for action in &granted {
+        let (_, name) = action.split_once(':').expect("service:Action");
+        assert!(
+            ["List", "Get", "Describe"]
+                .iter()
+                .any(|p| name.starts_with(p)),
+            "not a read: {action}"
+        );
+    }
+    // The Bedrock probe's inference is granted apart, on models only.
+    assert_eq!(
+        policy["Statement"][1]["Action"],
+        serde_json::json!(["bedrock:InvokeModel"])
+    );
+}
+
 #[test]
 fn a_silent_endpoint_is_unavailable_within_the_timeout() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();

@@ -264,3 +264,68 @@ fn one_policy_is_analysed_alone() {
     assert_eq!(deny_only["allows_admin"], false);
     assert_eq!(deny_only["write_actions_on_all_resources"], json!([]));
 }
+
+/// The privilege-escalation policies of the public iam-vulnerable suite (tests/data): each one,
+/// attached to a role, completes the catalog path it was built for, on the principal and (when
+/// it needs no trusting role) on the policy alone.
+#[test]
+fn every_iam_vulnerable_policy_completes_its_path() {
+    #[derive(Deserialize)]
+    struct Entry {
+        name: String,
+        expect: String,
+        #[serde(default)]
+        needs_trusting_role: bool,
+        policy: Value,
+    }
+    let text = include_str!("../../../tests/data/iam-vulnerable.yaml");
+    let entries: Vec<Entry> =
+        serde_json::from_value(crate::yaml::parse(text).expect("parses")[0].to_json())
+            .expect("shape");
+    assert!(entries.len() >= 30, "{} entries", entries.len());
+    let now = time::macros::datetime!(2026-06-01 00:00 UTC);
+    let mut wrong = Vec::new();
+    for entry in &entries {
+        let mut case = Case {
+            name: entry.name.clone(),
+            now: None,
+            principal: None,
+            policies: [("privesc".to_string(), entry.policy.clone())]
+                .into_iter()
+                .collect(),
+            attached: vec!["privesc".into()],
+            groups: Default::default(),
+            boundary: None,
+            trusts: Default::default(),
+            admin: false,
+            paths: None,
+            path_count: None,
+            conditions: None,
+        };
+        if entry.needs_trusting_role {
+            case.trusts.insert(
+                "target".into(),
+                vec![format!("arn:aws:iam::{ACCOUNT}:root")],
+            );
+        }
+        let mut docs = docs_of(&case);
+        principals(&mut docs, now);
+        let found = docs[0].attributes["permissions"]["privilege_escalation_paths"].to_string();
+        if !found.contains(&format!("\"path\":\"{}\"", entry.expect)) {
+            wrong.push(format!("{}: principal lacks {}", entry.name, entry.expect));
+        }
+        if !entry.needs_trusting_role {
+            let alone = policy_analysis(&normalize_statements(&entry.policy), now);
+            if !alone["privilege_escalation_paths"]
+                .to_string()
+                .contains(&format!("\"{}\"", entry.expect))
+            {
+                wrong.push(format!(
+                    "{}: the policy alone lacks {}",
+                    entry.name, entry.expect
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
