@@ -4,29 +4,29 @@
 
 use serde_json::{Map, Value, json};
 
-/// Whether an IAM action pattern (`*`, `s3:*`, `iam:Pass*`, lower-cased) matches `action`.
+/// Whether an IAM action pattern (`*`, `s3:*`, `iam:Pass*`) matches `action`, ignoring case
+/// as IAM does.
 #[must_use]
 pub fn action_matches(pattern: &str, action: &str) -> bool {
-    glob(
-        pattern.to_ascii_lowercase().as_bytes(),
-        action.to_ascii_lowercase().as_bytes(),
-    )
+    glob(pattern.as_bytes(), action.as_bytes(), |p, a| {
+        p.eq_ignore_ascii_case(&a)
+    })
 }
 
 /// Whether a resource pattern of a policy (`arn:aws:s3:::bucket/*`) matches `arn`. Resource
 /// ARNs compare case-sensitively, as IAM compares them.
 #[must_use]
 pub fn resource_matches(pattern: &str, arn: &str) -> bool {
-    glob(pattern.as_bytes(), arn.as_bytes())
+    glob(pattern.as_bytes(), arn.as_bytes(), |p, a| p == a)
 }
 
 /// IAM wildcard matching: `*` any run of characters, `?` one character. Greedy with
 /// backtracking to the last `*` only, so policy text cannot make it exponential.
-fn glob(p: &[u8], a: &[u8]) -> bool {
+fn glob(p: &[u8], a: &[u8], same: impl Fn(u8, u8) -> bool) -> bool {
     let (mut pi, mut ai) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while ai < a.len() {
-        if pi < p.len() && (p[pi] == b'?' || p[pi] == a[ai]) {
+        if pi < p.len() && p[pi] != b'*' && (p[pi] == b'?' || same(p[pi], a[ai])) {
             pi += 1;
             ai += 1;
         } else if pi < p.len() && p[pi] == b'*' {

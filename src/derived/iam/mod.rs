@@ -8,14 +8,14 @@ mod conditions;
 pub mod escalation;
 pub mod grants;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
 use crate::inventory::{CollectionError, ResourceDoc};
 use escalation::EscalationPath;
-use grants::{PolicySet, Reading, Statement, can_be_target};
+use grants::{PolicySet, Reach, Reading, Statement, can_be_target};
 
 const POLICY: &str = "aws.iam.policy";
 const ROLE: &str = "aws.iam.role";
@@ -82,10 +82,11 @@ pub fn policy_analysis(statements: &[Value], now: OffsetDateTime) -> Value {
         v.sort();
         v.dedup();
     }
+    let mut reaches = HashMap::new();
     let paths: Vec<String> = escalation::catalog()
         .iter()
         .filter(|p| p.judged_on_a_policy())
-        .filter(|p| path_steps(&set, p).is_some())
+        .filter(|p| path_steps(&set, p, &mut reaches).is_some())
         .map(|p| p.id.clone())
         .collect();
     json!({
@@ -99,31 +100,43 @@ pub fn policy_analysis(statements: &[Value], now: OffsetDateTime) -> Value {
 
 /// For each action of `path`, where it is allowed and by which statements; None when some
 /// action is not allowed (the key action: not on any resource that can be the target).
-fn path_steps(set: &PolicySet, path: &EscalationPath) -> Option<Vec<Value>> {
+fn path_steps<'p>(
+    set: &PolicySet,
+    path: &'p EscalationPath,
+    reaches: &mut HashMap<String, Reach>,
+) -> Option<Vec<(&'p str, Reach)>> {
     let mut steps = Vec::new();
     for (i, action) in path.actions.iter().enumerate() {
-        let mut reach = set.reach(action, Reading::MayAllow);
+        // Paths share actions (iam:PassRole is in half of them): each is judged once.
+        let mut reach = reaches
+            .entry(action.clone())
+            .or_insert_with(|| set.reach(action, Reading::MayAllow))
+            .clone();
         if i == 0 {
             reach.patterns.retain(|p| can_be_target(p, &path.target));
         }
         if reach.is_empty() {
             return None;
         }
-        steps.push(json!({
-            "action": action,
-            "allowed_on": reach.patterns,
-            "granted_by": reach.granted_by,
-            "allowed_under_conditions": reach.conditions,
-        }));
+        steps.push((action.as_str(), reach));
     }
     Some(steps)
 }
 
+/// What one statement grants toward the paths found: the evidence, grouped by statement so an
+/// administrator's 67 paths cost one entry, not two hundred.
+#[derive(Default)]
+struct Grant {
+    actions: BTreeSet<String>,
+    allowed_on: BTreeSet<String>,
+    conditions: BTreeSet<String>,
+}
+
 /// Sets `permissions` on every user and role whose policies were collected (or failed to be).
 pub fn principals(docs: &mut [ResourceDoc], now: OffsetDateTime) {
-    let mut policies: HashMap<(String, String), Result<Vec<Value>, String>> = HashMap::new();
+    let mut policies: HashMap<(String, String), Result<Vec<Statement>, String>> = HashMap::new();
     let mut groups: HashMap<(String, String), Result<Value, String>> = HashMap::new();
-    let mut trusts: Vec<(String, String, Vec<String>)> = Vec::new();
+    let mut trusts = Trusts::default();
     for doc in docs.iter() {
         let key = (doc.account.clone(), doc.arn.clone());
         match doc.resource_type.as_str() {
@@ -133,7 +146,9 @@ pub fn principals(docs: &mut [ResourceDoc], now: OffsetDateTime) {
                         Err(format!("policy {} could not be read: {error}", doc.arn))
                     }
                     (Some(policy), None) => match policy.get("statements") {
-                        Some(Value::Array(statements)) => Ok(statements.clone()),
+                        Some(Value::Array(statements)) => {
+                            Ok(Statement::of_policy(&doc.arn, statements, now))
+                        }
                         _ => Err(format!("policy {} has no statements", doc.arn)),
                     },
                     (None, None) => Err(format!(
@@ -159,11 +174,7 @@ pub fn principals(docs: &mut [ResourceDoc], now: OffsetDateTime) {
             }
             ROLE => {
                 if let Some(trust) = doc.attributes.get("trust") {
-                    let principals = list(trust, "aws_principals")
-                        .into_iter()
-                        .map(str::to_string)
-                        .collect();
-                    trusts.push((doc.account.clone(), doc.arn.clone(), principals));
+                    trusts.add(&doc.account, &doc.arn, &list(trust, "aws_principals"));
                 }
             }
             _ => {}
@@ -194,7 +205,7 @@ pub fn principals(docs: &mut [ResourceDoc], now: OffsetDateTime) {
         }
         doc.attributes.remove("permissions");
         doc.errors.remove("permissions");
-        match index.permissions(doc, now) {
+        match index.permissions(doc) {
             Ok(value) => doc.set("permissions", value),
             Err(reason) => doc.fail(
                 "permissions",
@@ -205,27 +216,22 @@ pub fn principals(docs: &mut [ResourceDoc], now: OffsetDateTime) {
 }
 
 struct Index {
-    policies: HashMap<(String, String), Result<Vec<Value>, String>>,
+    /// Each policy's statements, read once however many principals hold it.
+    policies: HashMap<(String, String), Result<Vec<Statement>, String>>,
     groups: HashMap<(String, String), Result<Value, String>>,
-    /// (account, role ARN, AWS principals its trust policy admits)
-    trusts: Vec<(String, String, Vec<String>)>,
+    trusts: Trusts,
 }
 
 impl Index {
-    fn statements(
-        &self,
-        account: &str,
-        arn: &str,
-        now: OffsetDateTime,
-    ) -> Result<Vec<Statement>, String> {
+    fn statements(&self, account: &str, arn: &str) -> Result<Vec<Statement>, String> {
         match self.policies.get(&(account.to_string(), arn.to_string())) {
-            Some(Ok(statements)) => Ok(Statement::of_policy(arn, statements, now)),
+            Some(Ok(statements)) => Ok(statements.clone()),
             Some(Err(reason)) => Err(reason.clone()),
             None => Err(format!("policy {arn} was not collected")),
         }
     }
 
-    fn permissions(&self, doc: &ResourceDoc, now: OffsetDateTime) -> Result<Value, String> {
+    fn permissions(&self, doc: &ResourceDoc) -> Result<Value, String> {
         if let Some(error) = doc.errors.get("policies") {
             return Err(format!(
                 "the policies of {} could not be read: {error}",
@@ -255,34 +261,61 @@ impl Index {
         arns.dedup();
         let mut set = PolicySet::default();
         for arn in &arns {
-            set.identity
-                .extend(self.statements(&doc.account, arn, now)?);
+            set.identity.extend(self.statements(&doc.account, arn)?);
         }
         let boundary_arn = own.get("permissions_boundary_arn").and_then(Value::as_str);
         if let Some(boundary) = boundary_arn {
-            set.boundary = Some(self.statements(&doc.account, boundary, now)?);
+            set.boundary = Some(self.statements(&doc.account, boundary)?);
         }
         let admin = set.admin_statements();
         let mut paths = Vec::new();
+        let mut reaches = HashMap::new();
+        let mut grants: BTreeMap<String, Grant> = BTreeMap::new();
+        let mut assumable = BTreeSet::new();
         for path in escalation::catalog() {
-            let Some(mut steps) = path_steps(&set, path) else {
+            let Some(steps) = path_steps(&set, path, &mut reaches) else {
                 continue;
             };
             if path.needs.as_deref() == Some("trusting-role") {
-                let roles = self.roles_admitting(doc, &steps[0]);
+                let roles = self.roles_admitting(doc, &steps[0].1.patterns);
                 if roles.is_empty() {
                     continue;
                 }
-                if let Some(Value::Object(step)) = steps.first_mut() {
-                    step.insert("roles".into(), json!(roles));
+                assumable.extend(roles);
+            }
+            for (action, reach) in steps {
+                for statement in &reach.granted_by {
+                    let grant = grants.entry(statement.clone()).or_default();
+                    grant.actions.insert(action.to_string());
+                    grant.allowed_on.extend(reach.patterns.iter().cloned());
+                    grant.conditions.extend(
+                        reach
+                            .conditions
+                            .iter()
+                            .filter(|c| c.starts_with(statement.as_str()))
+                            .cloned(),
+                    );
                 }
             }
-            paths.push(json!({ "path": path.id, "source": path.source, "steps": steps }));
+            paths.push(path.id.clone());
         }
+        let grants: Vec<Value> = grants
+            .into_iter()
+            .map(|(statement, g)| {
+                json!({
+                    "statement": statement,
+                    "actions": g.actions,
+                    "allowed_on": g.allowed_on,
+                    "allowed_under_conditions": g.conditions,
+                })
+            })
+            .collect();
         let mut out = Map::new();
         out.insert("allows_admin".into(), json!(!admin.is_empty()));
         out.insert("admin_statements".into(), json!(admin));
-        out.insert("privilege_escalation_paths".into(), Value::Array(paths));
+        out.insert("privilege_escalation_paths".into(), json!(paths));
+        out.insert("escalation_grants".into(), Value::Array(grants));
+        out.insert("assumable_roles".into(), json!(assumable));
         out.insert("policy_arns".into(), json!(arns));
         out.insert("permissions_boundary_arn".into(), json!(boundary_arn));
         out.insert(
@@ -293,35 +326,68 @@ impl Index {
     }
 
     /// Other roles of the account whose trust policy admits `doc` (by ARN, by its account's
-    /// root or id, or everyone) and that the AssumeRole step is allowed on.
-    fn roles_admitting(&self, doc: &ResourceDoc, step: &Value) -> Vec<String> {
-        let allowed: Vec<&str> = list(step, "allowed_on");
-        let account_root = format!("arn:aws:iam::{}:root", doc.account);
-        let partition_root = doc
-            .arn
-            .split(':')
-            .nth(1)
-            .map(|p| format!("arn:{p}:iam::{}:root", doc.account))
-            .unwrap_or_default();
-        self.trusts
-            .iter()
-            .filter(|(account, arn, _)| account == &doc.account && arn != &doc.arn)
-            .filter(|(_, _, admitted)| {
-                admitted.iter().any(|p| {
-                    p == "*"
-                        || p == &doc.arn
-                        || p == &doc.account
-                        || p == &account_root
-                        || p == &partition_root
-                })
-            })
-            .filter(|(_, arn, _)| {
+    /// root or id, or everyone) and that the AssumeRole step is allowed on: the first
+    /// `ASSUMABLE_NAMED` of them, which is evidence enough (an account-wide trust admits every
+    /// principal, so listing them all would grow with principals times roles).
+    fn roles_admitting(&self, doc: &ResourceDoc, allowed: &[String]) -> Vec<String> {
+        let by_arn = self
+            .trusts
+            .by_principal
+            .get(&(doc.account.clone(), doc.arn.clone()));
+        let account_wide = self.trusts.account_wide.get(&doc.account);
+        by_arn
+            .into_iter()
+            .flatten()
+            .chain(account_wide.into_iter().flatten())
+            .filter(|role| *role != &doc.arn)
+            .filter(|role| {
                 allowed
                     .iter()
-                    .any(|p| crate::iam_policy::resource_matches(p, arn))
+                    .any(|p| crate::iam_policy::resource_matches(p, role))
             })
-            .map(|(_, arn, _)| arn.clone())
+            .take(ASSUMABLE_NAMED)
+            .cloned()
             .collect()
+    }
+}
+
+/// How many assumable roles the evidence names.
+const ASSUMABLE_NAMED: usize = 5;
+
+/// Which roles trust whom, indexed so a principal's candidates are found without scanning
+/// every role.
+#[derive(Default)]
+struct Trusts {
+    /// (account, principal ARN) -> roles whose trust names that principal.
+    by_principal: HashMap<(String, String), Vec<String>>,
+    /// account -> roles whose trust admits the whole account (its root, its id, or `*`).
+    account_wide: HashMap<String, Vec<String>>,
+}
+
+impl Trusts {
+    fn add(&mut self, account: &str, role: &str, admitted: &[&str]) {
+        let mut wide = false;
+        for principal in admitted {
+            let account_root = principal.strip_prefix("arn:").and_then(|rest| {
+                let fields: Vec<&str> = rest.split(':').collect();
+                matches!(fields.as_slice(), [_, "iam", "", a, "root"] if *a == account)
+                    .then_some(())
+            });
+            if *principal == "*" || *principal == account || account_root.is_some() {
+                wide = true;
+            } else {
+                self.by_principal
+                    .entry((account.to_string(), (*principal).to_string()))
+                    .or_default()
+                    .push(role.to_string());
+            }
+        }
+        if wide {
+            self.account_wide
+                .entry(account.to_string())
+                .or_default()
+                .push(role.to_string());
+        }
     }
 }
 

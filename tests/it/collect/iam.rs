@@ -276,7 +276,7 @@ async fn principals_body(env: TestEnv) {
         .as_array()
         .expect("paths")
         .iter()
-        .filter_map(|p| p["path"].as_str())
+        .filter_map(serde_json::Value::as_str)
         .collect();
     assert_eq!(
         paths,
