@@ -1,5 +1,5 @@
 //! Who manages a KMS key a resource is encrypted with: AWS or the customer, as `kms:DescribeKey`
-//! reports it (`KeyManager`). Services such as DynamoDB report `key/<uuid>` ARNs for the AWS
+//! reports it (`KeyManager`). Services such as `DynamoDB` report `key/<uuid>` ARNs for the AWS
 //! managed key too, so the ARN text cannot tell; one `DescribeKey` per distinct key and region
 //! can. Shared by the tables of one region so a key used by a thousand tables is read once.
 

@@ -1,4 +1,4 @@
-//! What each EventBridge target is: the catalog type of the collected resource it resolves to
+//! What each `EventBridge` target is: the catalog type of the collected resource it resolves to
 //! (`kind`, `resource_arn`; a Lambda alias or version resolves to its function, `qualifier`), or
 //! the kind of a target posture does not collect, which no rule can check.
 

@@ -1,5 +1,5 @@
 //! Facts derived from collected data by this binary's reading of AWS semantics: the TLS facts
-//! of an S3 bucket policy from its statements, what each EventBridge target is, the analysis of
+//! of an S3 bucket policy from its statements, what each `EventBridge` target is, the analysis of
 //! an IAM policy and the effective permissions of a principal. They are recomputed wherever a
 //! document enters posture (collected, loaded from an inventory, written in a rule test), so a
 //! document cannot
@@ -66,8 +66,7 @@ pub fn derive(doc: &mut ResourceDoc, now: OffsetDateTime) {
 /// Every derived fact of a set of documents: each document's own, then those that combine
 /// documents (a principal's effective permissions).
 pub fn derive_all(docs: &mut [ResourceDoc], now: OffsetDateTime) {
-    for doc in docs.iter_mut() {
-        derive(doc, now);
-    }
+    use rayon::prelude::*;
+    docs.par_iter_mut().for_each(|doc| derive(doc, now));
     iam::principals(docs, now);
 }

@@ -29,7 +29,7 @@ pub const SERVICES: &[(&str, &str)] = &[
     ("bedrock", "bedrock:InvokeModel (Converse, maxTokens 1)"),
 ];
 
-/// The IAM actions `posture health` needs: the read each probe makes (S3's ListBuckets is
+/// The IAM actions `posture health` needs: the read each probe makes (S3's `ListBuckets` is
 /// authorized as s3:ListAllMyBuckets) and the account lookup. The Bedrock probe's
 /// bedrock:InvokeModel is an inference, not a read, and is granted on its own.
 pub const READ_ACTIONS: &[&str] = &[

@@ -67,6 +67,15 @@ pub fn check(
         .as_deref()
         .and_then(|t| OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok())
         .unwrap_or(now);
+    // Derived facts are this binary's reading of the data, never the file's; documents are
+    // independent, so in parallel.
+    {
+        use rayon::prelude::*;
+        inventory
+            .resources
+            .par_iter_mut()
+            .for_each(|doc| crate::derived::derive(doc, scan_clock));
+    }
     for (index, doc) in inventory.resources.iter_mut().enumerate() {
         let Some(ty) = catalog.get(&doc.resource_type) else {
             return Err(CheckError::UnknownType {
@@ -84,8 +93,6 @@ pub fn check(
                 arn: doc.arn.clone(),
             });
         }
-        // Derived facts are this binary's reading of the data, never the file's.
-        crate::derived::derive(doc, scan_clock);
         let groups: BTreeSet<&String> = doc.attributes.keys().collect();
         let mut invalid = Vec::new();
         for name in groups {

@@ -31,8 +31,8 @@ impl ConditionState {
 }
 
 /// Judges a Condition block (`{ operator: { key: value or [values] } }`) at `now`. Operators
-/// and keys are ANDed, the values of one key ORed, so one pair whose every value is impossible
-/// makes the whole block impossible.
+/// and keys must all hold, while any one value of a key is enough, so one pair whose every
+/// value is impossible makes the whole block impossible.
 pub fn judge(condition: Option<&Value>, now: OffsetDateTime) -> ConditionState {
     let Some(Value::Object(operators)) = condition else {
         return match condition {

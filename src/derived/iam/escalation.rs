@@ -49,6 +49,7 @@ pub struct EscalationPath {
 
 impl EscalationPath {
     /// Whether the path can be decided from one policy document, without the principal.
+    #[must_use]
     pub fn judged_on_a_policy(&self) -> bool {
         self.needs.is_none()
     }

@@ -30,6 +30,7 @@ pub struct Statement {
 
 impl Statement {
     /// The statements of one normalized policy document (`policy.statements`).
+    #[must_use]
     pub fn of_policy(policy_arn: &str, statements: &[Value], now: OffsetDateTime) -> Vec<Self> {
         statements
             .iter()
@@ -70,7 +71,7 @@ impl Statement {
         self.actions.iter().any(|p| action_matches(p, action))
     }
 
-    /// Patterns this statement applies to: its resources, or (NotResource) nearly everything.
+    /// Patterns this statement applies to: its resources, or (`NotResource`) nearly everything.
     fn patterns(&self) -> Vec<String> {
         if self.not_resources.is_empty() {
             self.resources.clone()
@@ -80,16 +81,19 @@ impl Statement {
     }
 
     /// An Allow whose condition may still hold.
+    #[must_use]
     pub fn may_apply(&self) -> bool {
         self.allow && self.condition.may_hold()
     }
 
-    /// Whether the statement names every resource (`*`, a full-wildcard ARN, or NotResource).
+    /// Whether the statement names every resource (`*`, a full-wildcard ARN, or `NotResource`).
+    #[must_use]
     pub fn on_every_resource(&self) -> bool {
         self.resources.iter().any(|r| r == "*") || !self.not_resources.is_empty()
     }
 
     /// Whether the statement grants every action on every resource.
+    #[must_use]
     pub fn is_admin_allow(&self) -> bool {
         self.allow
             && self.condition.may_hold()
@@ -154,11 +158,13 @@ pub struct Reach {
 
 impl Reach {
     /// Allowed nowhere.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.patterns.is_empty()
     }
 
     /// Allowed on every resource.
+    #[must_use]
     pub fn everywhere(&self) -> bool {
         self.patterns.iter().any(|p| p == "*")
     }
@@ -175,6 +181,7 @@ pub struct PolicySet {
 
 impl PolicySet {
     /// Where `action` is allowed.
+    #[must_use]
     pub fn reach(&self, action: &str, reading: Reading) -> Reach {
         let denies: Vec<&Statement> = self
             .identity
@@ -196,6 +203,7 @@ impl PolicySet {
 
     /// Statements that allow every action on every resource and survive every Deny and the
     /// boundary; empty when the set is not admin.
+    #[must_use]
     pub fn admin_statements(&self) -> Vec<String> {
         if !self.reach("*", Reading::MayAllow).everywhere() {
             return Vec::new();
@@ -301,6 +309,7 @@ fn wildcard(p: &str) -> bool {
 /// Whether two resource patterns can match a common ARN. Exact for a literal against a
 /// pattern; for two patterns, whether their literal prefixes agree (a pattern's suffix rarely
 /// excludes what its prefix allows, and erring here keeps a possible grant).
+#[must_use]
 pub fn overlaps(a: &str, b: &str) -> bool {
     match (wildcard(a), wildcard(b)) {
         (false, false) => a == b,
@@ -339,6 +348,7 @@ fn target_shapes(target: &str) -> &'static [(&'static str, &'static str)] {
 
 /// Whether a resource pattern can match a customer's resource of the `target` kind. An
 /// AWS-owned ARN (account `aws`: the AWS-managed policies) never can: no customer can change it.
+#[must_use]
 pub fn can_be_target(pattern: &str, target: &str) -> bool {
     if pattern == "*" {
         return true;

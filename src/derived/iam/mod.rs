@@ -10,6 +10,7 @@ pub mod grants;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use rayon::prelude::*;
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
@@ -51,6 +52,7 @@ fn list<'a>(value: &'a Value, key: &str) -> Vec<&'a str> {
 }
 
 /// The `analysis` group of one policy document from its normalized statements.
+#[must_use]
 pub fn policy_analysis(statements: &[Value], now: OffsetDateTime) -> Value {
     let set = PolicySet {
         identity: Statement::of_policy("", statements, now),
@@ -185,9 +187,10 @@ pub fn principals(docs: &mut [ResourceDoc], now: OffsetDateTime) {
         groups,
         trusts,
     };
-    for doc in docs.iter_mut() {
+    // Principals are independent once the index is built: judge them in parallel.
+    docs.par_iter_mut().for_each(|doc| {
         if !matches!(doc.resource_type.as_str(), USER | ROLE) {
-            continue;
+            return;
         }
         if !doc.attributes.contains_key("policies") && !doc.errors.contains_key("policies") {
             // Nothing to derive them from: permissions are never taken on trust.
@@ -201,7 +204,7 @@ pub fn principals(docs: &mut [ResourceDoc], now: OffsetDateTime) {
                     ),
                 );
             }
-            continue;
+            return;
         }
         doc.attributes.remove("permissions");
         doc.errors.remove("permissions");
@@ -212,7 +215,7 @@ pub fn principals(docs: &mut [ResourceDoc], now: OffsetDateTime) {
                 CollectionError::new(SOURCE, "Incomplete", reason),
             ),
         }
-    }
+    });
 }
 
 struct Index {
@@ -326,7 +329,7 @@ impl Index {
     }
 
     /// Other roles of the account whose trust policy admits `doc` (by ARN, by its account's
-    /// root or id, or everyone) and that the AssumeRole step is allowed on: the first
+    /// root or id, or everyone) and that the `AssumeRole` step is allowed on: the first
     /// `ASSUMABLE_NAMED` of them, which is evidence enough (an account-wide trust admits every
     /// principal, so listing them all would grow with principals times roles).
     fn roles_admitting(&self, doc: &ResourceDoc, allowed: &[String]) -> Vec<String> {

@@ -198,9 +198,9 @@ fn evidence_names_the_policy_and_statement_of_each_step() {
         .into_iter()
         .collect(),
         attached: vec!["pass".into(), "fn".into()],
-        groups: Default::default(),
+        groups: std::collections::BTreeMap::default(),
         boundary: None,
-        trusts: Default::default(),
+        trusts: std::collections::BTreeMap::default(),
         admin: false,
         paths: None,
         path_count: None,
@@ -293,9 +293,9 @@ fn every_iam_vulnerable_policy_completes_its_path() {
                 .into_iter()
                 .collect(),
             attached: vec!["privesc".into()],
-            groups: Default::default(),
+            groups: std::collections::BTreeMap::default(),
             boundary: None,
-            trusts: Default::default(),
+            trusts: std::collections::BTreeMap::default(),
             admin: false,
             paths: None,
             path_count: None,

@@ -157,8 +157,8 @@ async fn kms_dynamodb_logs_body(env: TestEnv) {
     assert_eq!(group.attributes["encryption"], json!({}));
 }
 
-/// DynamoDB reports `key/<uuid>` for the AWS managed key as for a customer key, so who manages
-/// the key comes from `kms:DescribeKey`, read once per key; a denied DescribeKey leaves the
+/// `DynamoDB` reports `key/<uuid>` for the AWS managed key as for a customer key, so who manages
+/// the key comes from `kms:DescribeKey`, read once per key; a denied `DescribeKey` leaves the
 /// owner unknown (ERROR), never CUSTOMER by default.
 #[test]
 fn dynamodb_key_owner_comes_from_describe_key_once_per_key() {
