@@ -79,7 +79,14 @@ fn rule_paths(given: &[PathBuf], config: &Config) -> Vec<PathBuf> {
 /// returns None (exit 2).
 fn load_rules(paths: &[PathBuf]) -> anyhow::Result<Option<RuleSet>> {
     match rules::load(&rule_paths(paths, &Config::default()), Catalog::builtin())? {
-        Ok(set) => Ok(Some(set)),
+        Ok(set) => {
+            // Documents are derived after the rules load (collection, inventory loading, rule
+            // tests), so the pack's escalation catalog is in force for all of them.
+            if let Some(paths) = set.escalation_paths.clone() {
+                crate::derived::iam::escalation::install(paths);
+            }
+            Ok(Some(set))
+        }
         Err(errors) => {
             eprint!("{}", errors.render());
             Ok(None)

@@ -168,12 +168,68 @@ pub fn load(paths: &[PathBuf], catalog: &Catalog) -> anyhow::Result<Result<RuleS
         });
         errors.sources.insert(file, text);
     }
+    load_escalation_catalog(paths, &mut set, &mut errors)?;
     if !errors.diagnostics.is_empty() {
         return Ok(Err(errors));
     }
     set.rules.sort_by(|a, b| a.id.cmp(&b.id));
     set.files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Ok(set))
+}
+
+/// Name of the privilege-escalation catalog in a rule pack.
+pub const ESCALATION_CATALOG: &str = "escalation-paths.data.yaml";
+
+/// Reads the pack's escalation catalog, if it has one: at most one per pack, checked entry by
+/// entry, its digest recorded with the rule files.
+fn load_escalation_catalog(
+    paths: &[PathBuf],
+    set: &mut RuleSet,
+    errors: &mut RuleErrors,
+) -> anyhow::Result<()> {
+    let is_catalog = |p: &Path| p.file_name().and_then(|n| n.to_str()) == Some(ESCALATION_CATALOG);
+    // find_files keeps files named on the command line whatever their name: filter again.
+    let found: Vec<PathBuf> = find_files(paths, is_catalog)?
+        .into_iter()
+        .filter(|p| is_catalog(p))
+        .collect();
+    let Some(file) = found.first() else {
+        return Ok(());
+    };
+    if let Some(second) = found.get(1) {
+        errors.diagnostics.push(Diagnostic::new(
+            second,
+            crate::yaml::Pos::default(),
+            format!(
+                "a rule pack has one escalation catalog; {} is another",
+                file.display()
+            ),
+        ));
+        return Ok(());
+    }
+    let read = match crate::input::read_text(file, FileKind::Rules) {
+        Ok(read) => read,
+        Err(InputError {
+            problem: InputProblem::Read(e),
+            ..
+        }) => anyhow::bail!("cannot read {}: {e}", file.display()),
+        Err(e) => {
+            errors.diagnostics.push(Diagnostic::from(&e));
+            return Ok(());
+        }
+    };
+    match crate::derived::iam::escalation::parse(&read.text) {
+        Ok(paths) => set.escalation_paths = Some(paths),
+        Err(e) => errors
+            .diagnostics
+            .push(Diagnostic::new(file, e.pos, e.message)),
+    }
+    set.files.push(RuleFile {
+        path: file.display().to_string(),
+        sha256: read.sha256,
+    });
+    errors.sources.insert(file.clone(), read.text);
+    Ok(())
 }
 
 /// Validates one rule file's text (for tests and editors); `path` only names it in errors.

@@ -323,6 +323,9 @@ pub struct RuleSet {
     pub files: Vec<RuleFile>,
     /// Rule id -> parameter name -> value (defaults merged with overrides).
     pub params: BTreeMap<String, BTreeMap<String, Value>>,
+    /// The pack's privilege-escalation catalog (`escalation-paths.data.yaml` under the rule
+    /// paths), when it has one; the derivations use the built-in one otherwise.
+    pub escalation_paths: Option<Vec<crate::derived::iam::escalation::EscalationPath>>,
 }
 
 impl Rule {

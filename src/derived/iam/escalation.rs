@@ -55,51 +55,99 @@ impl EscalationPath {
     }
 }
 
-/// The built-in catalog; a malformed one is a build mistake that `cargo test` catches, so the
-/// scan then knows no paths rather than aborting.
+/// The catalog the derivations use: the one installed from the loaded rule pack, else the one
+/// built into the binary. A malformed built-in catalog is a build mistake that `cargo test`
+/// catches, so the scan then knows no paths rather than aborting.
 pub fn catalog() -> &'static [EscalationPath] {
-    static PATHS: OnceLock<Vec<EscalationPath>> = OnceLock::new();
-    PATHS.get_or_init(|| parse(CATALOG).unwrap_or_default())
+    if let Some(installed) = INSTALLED.get() {
+        return installed;
+    }
+    static BUILT_IN: OnceLock<Vec<EscalationPath>> = OnceLock::new();
+    BUILT_IN.get_or_init(|| parse(CATALOG).unwrap_or_default())
 }
 
-/// Parses and checks a catalog text.
-pub fn parse(text: &str) -> Result<Vec<EscalationPath>, String> {
-    let docs = crate::yaml::parse(text)
-        .map_err(|e| format!("{}:{}: {}", e.pos.line, e.pos.col, e.message))?;
-    let json = docs
-        .first()
-        .map(crate::yaml::Node::to_json)
-        .unwrap_or_default();
-    let paths: Vec<EscalationPath> =
-        serde_json::from_value(json).map_err(|e| format!("not an escalation catalog: {e}"))?;
+/// The catalog of the rule pack this process loaded (`escalation-paths.data.yaml` under
+/// `--rules`); set once, before any document is derived.
+static INSTALLED: OnceLock<Vec<EscalationPath>> = OnceLock::new();
+
+/// Makes `paths` the catalog for the rest of the process. False when one was installed
+/// already (a process loads one rule pack).
+pub fn install(paths: Vec<EscalationPath>) -> bool {
+    INSTALLED.set(paths).is_ok()
+}
+
+/// Why a catalog text is not a catalog, and where.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CatalogError {
+    /// The entry (or YAML node) at fault.
+    pub pos: crate::yaml::Pos,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+/// Parses and checks a catalog text: a list of paths, each checked where it is written.
+pub fn parse(text: &str) -> Result<Vec<EscalationPath>, CatalogError> {
+    use crate::yaml::Kind;
+    let docs = crate::yaml::parse(text).map_err(|e| CatalogError {
+        pos: e.pos,
+        message: e.message,
+    })?;
+    let at = |pos: crate::yaml::Pos, message: String| CatalogError { pos, message };
+    let Some(root) = docs.first() else {
+        return Err(at(
+            crate::yaml::Pos::default(),
+            "the escalation catalog is empty".into(),
+        ));
+    };
+    let Kind::Seq(items) = &root.kind else {
+        return Err(at(
+            root.pos,
+            "an escalation catalog is a list of paths".into(),
+        ));
+    };
     let mut ids = std::collections::BTreeSet::new();
-    for path in &paths {
-        if !ids.insert(path.id.as_str()) {
-            return Err(format!("path id `{}` appears twice", path.id));
+    let mut paths = Vec::with_capacity(items.len());
+    for item in items {
+        let path: EscalationPath = serde_json::from_value(item.to_json())
+            .map_err(|e| at(item.pos, format!("not an escalation path: {e}")))?;
+        if !ids.insert(path.id.clone()) {
+            return Err(at(item.pos, format!("path id `{}` appears twice", path.id)));
         }
         if path.actions.is_empty() {
-            return Err(format!("path `{}` has no actions", path.id));
+            return Err(at(item.pos, format!("path `{}` has no actions", path.id)));
         }
         if let Some(bad) = path.actions.iter().find(|a| {
             a.split_once(':')
                 .is_none_or(|(s, n)| s.is_empty() || n.is_empty() || n.contains('*'))
         }) {
-            return Err(format!(
-                "path `{}`: `{bad}` is not an action name (service:Action)",
-                path.id
+            return Err(at(
+                item.pos,
+                format!(
+                    "path `{}`: `{bad}` is not an action name (service:Action)",
+                    path.id
+                ),
             ));
         }
         if !TARGETS.contains(&path.target.as_str()) {
-            return Err(format!(
-                "path `{}`: unknown target `{}`",
-                path.id, path.target
+            return Err(at(
+                item.pos,
+                format!(
+                    "path `{}`: unknown target `{}` (one of {})",
+                    path.id,
+                    path.target,
+                    TARGETS.join(", ")
+                ),
             ));
         }
         if let Some(needs) = &path.needs
             && needs != "trusting-role"
         {
-            return Err(format!("path `{}`: unknown need `{needs}`", path.id));
+            return Err(at(
+                item.pos,
+                format!("path `{}`: unknown need `{needs}`", path.id),
+            ));
         }
+        paths.push(path);
     }
     Ok(paths)
 }
@@ -146,11 +194,29 @@ mod tests {
     #[test]
     fn a_bad_catalog_is_an_error_with_the_reason() {
         let twice = "- { id: a, actions: [iam:PassRole], target: role, source: s }\n- { id: a, actions: [iam:PassRole], target: role, source: s }\n";
-        assert!(parse(twice).unwrap_err().contains("twice"));
+        let error = parse(twice).unwrap_err();
+        assert!(error.message.contains("twice"), "{error:?}");
+        assert_eq!(error.pos.line, 2, "the second entry is at fault");
         let wildcard = "- { id: a, actions: [iam:*], target: role, source: s }\n";
-        assert!(parse(wildcard).unwrap_err().contains("not an action name"));
+        assert!(
+            parse(wildcard)
+                .unwrap_err()
+                .message
+                .contains("not an action name")
+        );
         let target = "- { id: a, actions: [iam:PassRole], target: moon, source: s }\n";
-        assert!(parse(target).unwrap_err().contains("unknown target"));
+        assert!(
+            parse(target)
+                .unwrap_err()
+                .message
+                .contains("unknown target")
+        );
+        assert!(
+            parse("id: a\n")
+                .unwrap_err()
+                .message
+                .contains("a list of paths")
+        );
         let field = "- { id: a, actions: [iam:PassRole], target: role, source: s, extra: 1 }\n";
         assert!(parse(field).is_err());
     }

@@ -253,3 +253,95 @@ fn iam_policy_adds_list_regions_only_for_all_regions() {
     assert!(all.iter().any(|a| a == "account:ListRegions"));
     assert_eq!(all.len(), default.len() + 1);
 }
+
+/// A rule pack carries its own escalation catalog: adding a path is one YAML entry, no rebuild.
+/// The pack's catalog replaces the built-in one, is listed with the rule files, and a broken
+/// one is an error at its entry.
+#[test]
+fn a_rule_pack_brings_its_own_escalation_catalog() {
+    let dir = tempfile::tempdir().unwrap();
+    let rule = std::fs::read_to_string(
+        super::root().join("rules/iam/iam-principal-no-privilege-escalation.yaml"),
+    )
+    .unwrap();
+    super::write(
+        dir.path(),
+        "iam-principal-no-privilege-escalation.yaml",
+        &rule,
+    );
+    let catalog = super::write(
+        dir.path(),
+        "escalation-paths.data.yaml",
+        "- id: custom-delete-buckets\n  actions: [s3:DeleteBucket]\n  target: any\n  source: https://example.com/our-threat-model\n",
+    );
+    let scan = |dir: &std::path::Path| {
+        let out = super::posture()
+            .args([
+                "scan",
+                "--inventory",
+                "fixtures/example-account.json",
+                "--format",
+                "json",
+                "--rules",
+            ])
+            .arg(dir)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            out.stdout,
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (code, stdout, stderr) = scan(dir.path());
+    assert_eq!(code, Some(1), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&stdout).unwrap();
+    let failing: Vec<(String, serde_json::Value)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["status"] == "FAIL")
+        .map(|f| {
+            (
+                f["resource"]["arn"].as_str().unwrap().to_string(),
+                f["evidence"]["permissions.privilege_escalation_paths"].clone(),
+            )
+        })
+        .collect();
+    // The admin role can delete buckets; the CI role's PassRole + Lambda path is not in this
+    // pack's catalog, so it is not reported.
+    assert!(
+        failing
+            .iter()
+            .any(|(arn, paths)| arn.ends_with(":role/admin-role")
+                && *paths == serde_json::json!(["custom-delete-buckets"])),
+        "{failing:?}"
+    );
+    assert!(
+        !failing
+            .iter()
+            .any(|(arn, _)| arn.ends_with(":role/ci-deployer")),
+        "{failing:?}"
+    );
+    assert!(
+        report["rule_files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["path"]
+                .as_str()
+                .unwrap()
+                .ends_with("escalation-paths.data.yaml")),
+        "the catalog's digest is in the report"
+    );
+
+    std::fs::write(
+        &catalog,
+        "- id: ok\n  actions: [s3:DeleteBucket]\n  target: any\n  source: s\n- id: broken\n  actions: [s3:*]\n  target: any\n  source: s\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = scan(dir.path());
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("escalation-paths.data.yaml:5"), "{stderr}");
+    assert!(stderr.contains("not an action name"), "{stderr}");
+}
