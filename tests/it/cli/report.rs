@@ -102,3 +102,38 @@ fn report_records_rule_digests_and_evidence() {
     assert_eq!(legacy["evidence"]["tags.DataClassification"], "audit");
     assert_eq!(legacy["rule_version"], 1);
 }
+
+/// Reports get the mode any tool's output gets (0666 less the umask), not 0600: the CI job and
+/// the auditor read them, not only the user who ran the scan.
+#[cfg(unix)]
+#[test]
+fn reports_follow_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let binary = assert_cmd::cargo::cargo_bin("posture");
+    for (umask, expected) in [("022", 0o644), ("077", 0o600)] {
+        let out_dir = dir.path().join(format!("out-{umask}"));
+        let status = std::process::Command::new("sh")
+            .current_dir(super::root())
+            .arg("-c")
+            .arg(format!(
+                "umask {umask}; exec \"$0\" scan --inventory fixtures/example-account.json --format json --format sarif --output-dir \"$1\" -q",
+            ))
+            .arg(&binary)
+            .arg(&out_dir)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .status()
+            .unwrap();
+        assert_eq!(status.code(), Some(1));
+        let written: Vec<_> = std::fs::read_dir(&out_dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert!(!written.is_empty());
+        for path in written {
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, expected, "{} under umask {umask}", path.display());
+        }
+    }
+}
