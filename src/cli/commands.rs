@@ -227,6 +227,9 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
         }
     }
     outputs.write(&report, args.show_pass)?;
+    if args.exit_zero {
+        return Ok(0);
+    }
     Ok(report.exit_code(fail_on, max_undecided))
 }
 

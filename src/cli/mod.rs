@@ -16,10 +16,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub const EXIT_HELP: &str = "\
 Exit codes:
   0  no FAIL at or above --fail-on, and no more undecided checks than --max-undecided
+     (always 0 with --exit-zero, unless the input is bad)
   1  a FAIL at or above --fail-on (default: low)
   2  bad invocation, bad rule file, bad config or inventory, or no account reachable
-  3  no such FAIL, but more checks could not be decided (ERROR) than --max-undecided
-     allows (default 0: any ERROR)
+  3  no such FAIL, but more checks of rules at or above --fail-on could not be decided
+     (ERROR) than --max-undecided allows (default 0: any ERROR)
 SUPPRESSED findings (see --suppressions) count toward none of these.";
 
 #[derive(Parser, Debug)]
@@ -192,9 +193,13 @@ pub struct ScanArgs {
     /// Carry passing findings in the JSON report as positive evidence.
     #[arg(long)]
     pub include_pass: bool,
-    /// Lowest severity whose FAIL makes the exit code 1.
+    /// Lowest severity whose FAIL makes the exit code 1 (and whose ERROR counts toward exit 3).
     #[arg(long, value_name = "SEVERITY", value_parser = ["info", "low", "medium", "high", "critical"])]
     pub fail_on: Option<String>,
+    /// Exit 0 whatever the verdicts, once the reports are written (report-only jobs); bad
+    /// input still exits 2.
+    #[arg(long)]
+    pub exit_zero: bool,
     /// Undecided (ERROR) checks tolerated before exit 3: a count (`10`) or a share of all
     /// checks (`2%`); default 0.
     #[arg(long, value_name = "N|P%")]

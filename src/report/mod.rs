@@ -544,17 +544,23 @@ impl Report {
     }
 
     /// The exit code contract: 1 when a FAIL is at or above `fail_on`, else 3 when the
-    /// unsuppressed ERROR verdicts exceed `max_undecided` (by default: any), else 0.
+    /// unsuppressed ERROR verdicts at or above `fail_on` exceed `max_undecided` (by default:
+    /// any), else 0.
     #[must_use]
     pub fn exit_code(&self, fail_on: Severity, max_undecided: coverage::UndecidedLimit) -> u8 {
-        let failed = self
-            .summary
-            .by_severity
-            .iter()
-            .any(|(sev, c)| *sev >= fail_on && c.fail > 0);
-        if failed {
+        let at_or_above = |count: fn(&Counts) -> usize| -> usize {
+            self.summary
+                .by_severity
+                .iter()
+                .filter(|(sev, _)| **sev >= fail_on)
+                .map(|(_, c)| count(c))
+                .sum()
+        };
+        // The same bar for both: a FAIL or an ERROR of a rule below --fail-on does not fail
+        // the build.
+        if at_or_above(|c| c.fail) > 0 {
             1
-        } else if max_undecided.exceeded(self.summary.findings.error, &self.summary.coverage) {
+        } else if max_undecided.exceeded(at_or_above(|c| c.error), &self.summary.coverage) {
             3
         } else {
             0

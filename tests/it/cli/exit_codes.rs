@@ -274,8 +274,9 @@ fn help_documents_exit_codes() {
         .assert()
         .code(0)
         .stdout(predicate::str::contains(
-            "3  no such FAIL, but more checks could not be decided (ERROR) than --max-undecided",
-        ));
+            "3  no such FAIL, but more checks of rules at or above --fail-on could not be decided",
+        ))
+        .stdout(predicate::str::contains("always 0 with --exit-zero"));
 }
 
 #[test]
@@ -417,4 +418,65 @@ fn the_report_says_where_checks_were_decided() {
             "us-east-1": {"decided": 1, "undecided": 1}
         })
     );
+}
+
+/// `--fail-on` is one bar for exit 1 and exit 3: an ERROR of a rule below it does not fail the
+/// build. `--exit-zero` reports without gating; bad input still exits 2.
+#[test]
+fn fail_on_governs_undecided_checks_and_exit_zero_reports_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let inv = one_undecided_of_four(tmp.path());
+    // logs-group-min-retention is a medium rule: its one ERROR exits 3 at the default bar.
+    let scan = |extra: &[&str]| {
+        posture()
+            .args([
+                "scan",
+                "--rules",
+                "rules/logs/logs-group-min-retention.yaml",
+                "--inventory",
+            ])
+            .arg(&inv)
+            .args(extra)
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    assert_eq!(scan(&[]), Some(3));
+    assert_eq!(scan(&["--fail-on", "medium"]), Some(3));
+    assert_eq!(
+        scan(&["--fail-on", "high"]),
+        Some(0),
+        "a medium ERROR is below the bar"
+    );
+    assert_eq!(scan(&["--exit-zero"]), Some(0));
+    // The example account fails, and still exits 0 for a report-only job, report written.
+    let report = tmp.path().join("report.json");
+    posture()
+        .args([
+            "scan",
+            "--inventory",
+            "fixtures/example-account.json",
+            "--exit-zero",
+            "--format",
+            "json",
+            "--output",
+        ])
+        .arg(&report)
+        .assert()
+        .code(0);
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert!(written["summary"]["findings"]["fail"].as_u64().unwrap() > 0);
+    // Bad input is not a verdict: --exit-zero does not hide it.
+    assert_eq!(scan(&["--exit-zero", "--fail-on", "extreme"]), Some(2));
+    posture()
+        .args([
+            "scan",
+            "--inventory",
+            "/nonexistent/inv.json",
+            "--exit-zero",
+        ])
+        .assert()
+        .code(2);
 }
