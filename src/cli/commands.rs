@@ -108,7 +108,8 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
         .clone()
         .or(config.fail_on.clone())
         .unwrap_or_else(|| "low".into());
-    let fail_on = Severity::parse(&fail_on_text).with_context(|| {
+    // Severities are case-insensitive on the command line and in posture.toml.
+    let fail_on = Severity::parse(&fail_on_text.to_ascii_lowercase()).with_context(|| {
         format!("fail_on `{fail_on_text}` is not one of info, low, medium, high, critical")
     })?;
     let max_undecided = match args
@@ -296,7 +297,7 @@ fn iam_policy(paths: &[PathBuf], all_regions: bool, everything: bool) -> anyhow:
 fn diff(args: &DiffArgs) -> anyhow::Result<u8> {
     // For its [limits]: the reports are read under the configured size limit.
     Config::load(None)?;
-    let fail_on = Severity::parse(&args.fail_on)
+    let fail_on = Severity::parse(&args.fail_on.to_ascii_lowercase())
         .with_context(|| format!("--fail-on `{}` is not a severity", args.fail_on))?;
     let old = report::diff::load(&args.old)?;
     let new = report::diff::load(&args.new)?;

@@ -110,7 +110,7 @@ pub struct DiffArgs {
     #[arg(long, value_enum, default_value = "table")]
     pub format: DiffFormat,
     /// Lowest severity whose new FAIL makes the exit code 1.
-    #[arg(long, value_name = "SEVERITY", default_value = "low", value_parser = ["info", "low", "medium", "high", "critical"])]
+    #[arg(long, value_name = "SEVERITY", default_value = "low", ignore_case = true, value_parser = ["info", "low", "medium", "high", "critical"])]
     pub fail_on: String,
     /// Do not fail on findings that OLD decided and NEW did not (still listed as lost coverage).
     #[arg(long)]
@@ -194,7 +194,7 @@ pub struct ScanArgs {
     #[arg(long)]
     pub include_pass: bool,
     /// Lowest severity whose FAIL makes the exit code 1 (and whose ERROR counts toward exit 3).
-    #[arg(long, value_name = "SEVERITY", value_parser = ["info", "low", "medium", "high", "critical"])]
+    #[arg(long, value_name = "SEVERITY", ignore_case = true, value_parser = ["info", "low", "medium", "high", "critical"])]
     pub fail_on: Option<String>,
     /// Exit 0 whatever the verdicts, once the reports are written (report-only jobs); bad
     /// input still exits 2.
