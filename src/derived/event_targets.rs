@@ -35,58 +35,57 @@ pub(super) struct Target<'a> {
 }
 
 impl<'a> Target<'a> {
+    /// A target of a collected type, found under `resource_arn`.
+    fn collected(kind: &str, resource_arn: String) -> Self {
+        Target {
+            kind: kind.to_string(),
+            resource_arn: Some(resource_arn),
+            qualifier: None,
+        }
+    }
+
+    /// A target of a kind posture does not collect: named, never judged.
+    fn not_collected(kind: String) -> Self {
+        Target {
+            kind,
+            resource_arn: None,
+            qualifier: None,
+        }
+    }
+
     pub(super) fn of(arn: &'a str) -> Self {
         let fields: Vec<&str> = arn.splitn(6, ':').collect();
         let ["arn", _, service, _, _, resource] = fields.as_slice() else {
-            return Target {
-                kind: "unknown".to_string(),
-                resource_arn: None,
-                qualifier: None,
-            };
+            return Target::not_collected("unknown".to_string());
         };
-        let resource_type = resource.split(['/', ':']).next().unwrap_or_default();
-        let collected = |kind: &str| Target {
-            kind: kind.to_string(),
-            resource_arn: Some(arn.to_string()),
-            qualifier: None,
-        };
+        // `sqs` ARNs end in a bare name; the others in `<type>/...` or `<type>:...`.
+        let resource_type = resource
+            .contains(['/', ':'])
+            .then(|| resource.split(['/', ':']).next().unwrap_or_default());
         match (*service, resource_type) {
-            ("lambda", "function") => {
+            ("lambda", Some("function")) => {
                 // function:<name>[:<version or alias>]
                 let mut parts = resource.splitn(3, ':').skip(1);
                 let name = parts.next().unwrap_or_default();
-                let qualifier = parts.next();
-                let base = arn.len() - resource.len();
+                let base = &arn[..arn.len() - resource.len()];
                 Target {
-                    kind: "aws.lambda.function".to_string(),
-                    resource_arn: Some(format!("{}function:{name}", &arn[..base])),
-                    qualifier,
+                    qualifier: parts.next(),
+                    ..Target::collected("aws.lambda.function", format!("{base}function:{name}"))
                 }
             }
-            ("states", "stateMachine") => collected("aws.sfn.state_machine"),
-            ("events", "event-bus") => collected("aws.events.bus"),
-            ("kinesis", "stream") => collected("aws.kinesis.stream"),
-            ("logs", "log-group") => Target {
-                kind: "aws.logs.log_group".to_string(),
-                // Log group ARNs are listed without the trailing `:*`.
-                resource_arn: Some(arn.trim_end_matches(":*").to_string()),
-                qualifier: None,
-            },
-            (service, "") => Target {
-                kind: service.to_string(),
-                resource_arn: None,
-                qualifier: None,
-            },
-            (service, resource_type) if resource.contains(['/', ':']) => Target {
-                kind: format!("{service}:{resource_type}"),
-                resource_arn: None,
-                qualifier: None,
-            },
-            (service, _) => Target {
-                kind: service.to_string(),
-                resource_arn: None,
-                qualifier: None,
-            },
+            ("states", Some("stateMachine")) => {
+                Target::collected("aws.sfn.state_machine", arn.to_string())
+            }
+            ("events", Some("event-bus")) => Target::collected("aws.events.bus", arn.to_string()),
+            ("kinesis", Some("stream")) => Target::collected("aws.kinesis.stream", arn.to_string()),
+            // Log group ARNs are listed without the trailing `:*`.
+            ("logs", Some("log-group")) => {
+                Target::collected("aws.logs.log_group", arn.trim_end_matches(":*").to_string())
+            }
+            (service, Some(resource_type)) => {
+                Target::not_collected(format!("{service}:{resource_type}"))
+            }
+            (service, None) => Target::not_collected(service.to_string()),
         }
     }
 }

@@ -63,6 +63,25 @@ pub fn derive(doc: &mut ResourceDoc, now: OffsetDateTime) {
     }
 }
 
+/// The strings of the list at `key` of a JSON object (a normalized statement's `actions`, a
+/// group's `attached_policy_arns`); empty when absent.
+pub(crate) fn strings<'a>(value: &'a Value, key: &str) -> Vec<&'a str> {
+    value
+        .get(key)
+        .and_then(Value::as_array)
+        .map(|items| items.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
+}
+
+/// How evidence names a statement: its Sid, else `#<index>` in its document.
+pub(crate) fn statement_label(statement: &Value, index: usize) -> String {
+    statement
+        .get("sid")
+        .and_then(Value::as_str)
+        .filter(|sid| !sid.is_empty())
+        .map_or_else(|| format!("#{index}"), str::to_string)
+}
+
 /// Every derived fact of a set of documents: each document's own, then those that combine
 /// documents (a principal's effective permissions).
 pub fn derive_all(docs: &mut [ResourceDoc], now: OffsetDateTime) {

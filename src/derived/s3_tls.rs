@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
+use super::{statement_label, strings};
 use crate::iam_policy::resource_matches;
 
 /// Sets the TLS facts of a bucket's `policy` group from its normalized `statements`.
@@ -14,12 +15,12 @@ pub(super) fn bucket_policy(bucket_arn: &str, policy: &mut Map<String, Value>) {
         .iter()
         .enumerate()
         .find(|(_, s)| denies_all_s3_to_everyone(s, bucket_arn) && denies_insecure_transport(s))
-        .map(|(i, s)| label(s, i));
+        .map(|(i, s)| statement_label(s, i));
     let minimum = statements
         .iter()
         .enumerate()
         .filter(|(_, s)| denies_all_s3_to_everyone(s, bucket_arn))
-        .filter_map(|(i, s)| tls_version_floor(s).map(|v| (v, label(s, i))))
+        .filter_map(|(i, s)| tls_version_floor(s).map(|v| (v, statement_label(s, i))))
         .max_by(|a, b| a.0.total_cmp(&b.0));
     policy.insert(
         "denies_insecure_transport".into(),
@@ -34,20 +35,6 @@ pub(super) fn bucket_policy(bucket_arn: &str, policy: &mut Map<String, Value>) {
         "min_tls_version_statement".into(),
         json!(minimum.map(|(_, l)| l)),
     );
-}
-
-fn label(s: &Value, index: usize) -> String {
-    s.get("sid")
-        .and_then(Value::as_str)
-        .filter(|sid| !sid.is_empty())
-        .map_or_else(|| format!("#{index}"), str::to_string)
-}
-
-fn strings<'a>(s: &'a Value, key: &str) -> Vec<&'a str> {
-    s.get(key)
-        .and_then(Value::as_array)
-        .map(|items| items.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default()
 }
 
 /// A Deny for every principal of every S3 action on the bucket and all its objects: the

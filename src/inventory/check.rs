@@ -67,8 +67,10 @@ pub fn check(
         .as_deref()
         .and_then(|t| OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok())
         .unwrap_or(now);
-    // Derived facts are this binary's reading of the data, never the file's; documents are
-    // independent, so in parallel.
+    // Derived facts are this binary's reading of the data, never the file's. Each document's
+    // own facts first (in parallel: documents are independent); the facts that combine
+    // documents only after the groups of the wrong shape are dropped below, so a principal is
+    // never judged on a `policies` group that is not usable.
     {
         use rayon::prelude::*;
         inventory

@@ -12,6 +12,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::conditions::{ConditionState, judge};
+use crate::derived::{statement_label, strings};
 use crate::iam_policy::{action_matches, resource_matches};
 
 /// A normalized statement with where it comes from.
@@ -36,11 +37,7 @@ impl Statement {
             .iter()
             .enumerate()
             .map(|(i, s)| {
-                let label = s
-                    .get("sid")
-                    .and_then(Value::as_str)
-                    .filter(|sid| !sid.is_empty())
-                    .map_or_else(|| format!("#{i}"), str::to_string);
+                let label = statement_label(s, i);
                 Statement {
                     allow: s
                         .get("effect")
@@ -103,17 +100,10 @@ impl Statement {
 }
 
 fn list(statement: &Value, key: &str) -> Vec<String> {
-    statement
-        .get(key)
-        .and_then(Value::as_array)
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
+    strings(statement, key)
+        .into_iter()
+        .map(str::to_string)
+        .collect()
 }
 
 /// `*` for a pattern that matches every ARN of its partition (`arn:aws:*:*:*:*`, `arn:*`).

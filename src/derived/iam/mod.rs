@@ -14,6 +14,7 @@ use rayon::prelude::*;
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
+use super::strings;
 use crate::inventory::{CollectionError, ResourceDoc};
 use escalation::EscalationPath;
 use grants::{PolicySet, Reach, Reading, Statement, can_be_target};
@@ -43,14 +44,6 @@ fn is_read_only(action: &str) -> bool {
     }
 }
 
-fn list<'a>(value: &'a Value, key: &str) -> Vec<&'a str> {
-    value
-        .get(key)
-        .and_then(Value::as_array)
-        .map(|items| items.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default()
-}
-
 /// The `analysis` group of one policy document from its normalized statements.
 #[must_use]
 pub fn policy_analysis(statements: &[Value], now: OffsetDateTime) -> Value {
@@ -66,7 +59,7 @@ pub fn policy_analysis(statements: &[Value], now: OffsetDateTime) -> Value {
         if !statement.may_apply() || !statement.on_every_resource() {
             continue;
         }
-        for a in list(raw, "actions") {
+        for a in strings(raw, "actions") {
             if a.ends_with(":*") && everywhere(&a.replace('*', "anyaction")) {
                 service_wildcards.push(a.to_string());
             }
@@ -75,7 +68,7 @@ pub fn policy_analysis(statements: &[Value], now: OffsetDateTime) -> Value {
                 writes.push(a.to_string());
             }
         }
-        let not_actions = list(raw, "not_actions");
+        let not_actions = strings(raw, "not_actions");
         if !not_actions.is_empty() && everywhere("posture:anyaction") {
             writes.push(format!("* except {}", not_actions.join(", ")));
         }
@@ -176,7 +169,7 @@ pub fn principals(docs: &mut [ResourceDoc], now: OffsetDateTime) {
             }
             ROLE => {
                 if let Some(trust) = doc.attributes.get("trust") {
-                    trusts.add(&doc.account, &doc.arn, &list(trust, "aws_principals"));
+                    trusts.add(&doc.account, &doc.arn, &strings(trust, "aws_principals"));
                 }
             }
             _ => {}
@@ -249,11 +242,11 @@ impl Index {
         let mut arns: Vec<String> = Vec::new();
         let mut add = |policies: &Value| {
             for key in ["attached_policy_arns", "inline_policy_arns"] {
-                arns.extend(list(policies, key).into_iter().map(str::to_string));
+                arns.extend(strings(policies, key).into_iter().map(str::to_string));
             }
         };
         add(&own);
-        for group in list(&own, "group_arns") {
+        for group in strings(&own, "group_arns") {
             match self.groups.get(&(doc.account.clone(), group.to_string())) {
                 Some(Ok(policies)) => add(policies),
                 Some(Err(reason)) => return Err(reason.clone()),

@@ -14,7 +14,7 @@ use crate::inventory::ResourceDoc;
 
 const ACCOUNT: &str = "111122223333";
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct Case {
     name: String,
@@ -38,6 +38,21 @@ struct Case {
     path_count: Option<String>,
     #[serde(default)]
     conditions: Option<String>,
+}
+
+impl Case {
+    /// A role holding these attached policies, named as given.
+    fn holding(policies: &[(&str, Value)]) -> Self {
+        Case {
+            name: "holding".into(),
+            policies: policies
+                .iter()
+                .map(|(n, d)| ((*n).to_string(), d.clone()))
+                .collect(),
+            attached: policies.iter().map(|(n, _)| (*n).to_string()).collect(),
+            ..Case::default()
+        }
+    }
 }
 
 fn policy_arn(name: &str) -> String {
@@ -187,25 +202,16 @@ fn the_principal_analysis_finds_the_listed_paths() {
 
 #[test]
 fn evidence_names_the_policy_and_statement_of_each_step() {
-    let case = Case {
-        name: "split".into(),
-        now: None,
-        principal: None,
-        policies: [
-            ("pass".to_string(), json!({"Statement": {"Sid": "Pass", "Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}})),
-            ("fn".to_string(), json!({"Statement": {"Effect": "Allow", "Action": ["lambda:CreateFunction", "lambda:InvokeFunction"], "Resource": "*"}})),
-        ]
-        .into_iter()
-        .collect(),
-        attached: vec!["pass".into(), "fn".into()],
-        groups: std::collections::BTreeMap::default(),
-        boundary: None,
-        trusts: std::collections::BTreeMap::default(),
-        admin: false,
-        paths: None,
-        path_count: None,
-        conditions: None,
-    };
+    let case = Case::holding(&[
+        (
+            "pass",
+            json!({"Statement": {"Sid": "Pass", "Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}}),
+        ),
+        (
+            "fn",
+            json!({"Statement": {"Effect": "Allow", "Action": ["lambda:CreateFunction", "lambda:InvokeFunction"], "Resource": "*"}}),
+        ),
+    ]);
     let mut docs = docs_of(&case);
     principals(&mut docs, time::macros::datetime!(2026-06-01 00:00 UTC));
     let permissions = &docs[0].attributes["permissions"];
@@ -285,22 +291,7 @@ fn every_iam_vulnerable_policy_completes_its_path() {
     let now = time::macros::datetime!(2026-06-01 00:00 UTC);
     let mut wrong = Vec::new();
     for entry in &entries {
-        let mut case = Case {
-            name: entry.name.clone(),
-            now: None,
-            principal: None,
-            policies: [("privesc".to_string(), entry.policy.clone())]
-                .into_iter()
-                .collect(),
-            attached: vec!["privesc".into()],
-            groups: std::collections::BTreeMap::default(),
-            boundary: None,
-            trusts: std::collections::BTreeMap::default(),
-            admin: false,
-            paths: None,
-            path_count: None,
-            conditions: None,
-        };
+        let mut case = Case::holding(&[("privesc", entry.policy.clone())]);
         if entry.needs_trusting_role {
             case.trusts.insert(
                 "target".into(),

@@ -333,23 +333,26 @@ fn one_undecided_of_four(dir: &std::path::Path) -> std::path::PathBuf {
     )
 }
 
+/// `posture scan` of `inventory` with the one medium rule `logs-group-min-retention`.
+fn scan_min_retention(inventory: &std::path::Path, extra: &[&str]) -> std::process::Output {
+    posture()
+        .args([
+            "scan",
+            "--rules",
+            "rules/logs/logs-group-min-retention.yaml",
+            "--inventory",
+        ])
+        .arg(inventory)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn max_undecided_sets_how_many_errors_exit_3() {
     let tmp = tempfile::tempdir().unwrap();
     let inv = one_undecided_of_four(tmp.path());
-    let scan = |extra: &[&str]| {
-        posture()
-            .args([
-                "scan",
-                "--rules",
-                "rules/logs/logs-group-min-retention.yaml",
-                "--inventory",
-            ])
-            .arg(&inv)
-            .args(extra)
-            .output()
-            .unwrap()
-    };
+    let scan = |extra: &[&str]| scan_min_retention(&inv, extra);
     let default = scan(&[]);
     assert_eq!(
         default.status.code(),
@@ -427,21 +430,7 @@ fn fail_on_governs_undecided_checks_and_exit_zero_reports_only() {
     let tmp = tempfile::tempdir().unwrap();
     let inv = one_undecided_of_four(tmp.path());
     // logs-group-min-retention is a medium rule: its one ERROR exits 3 at the default bar.
-    let scan = |extra: &[&str]| {
-        posture()
-            .args([
-                "scan",
-                "--rules",
-                "rules/logs/logs-group-min-retention.yaml",
-                "--inventory",
-            ])
-            .arg(&inv)
-            .args(extra)
-            .output()
-            .unwrap()
-            .status
-            .code()
-    };
+    let scan = |extra: &[&str]| scan_min_retention(&inv, extra).status.code();
     assert_eq!(scan(&[]), Some(3));
     assert_eq!(scan(&["--fail-on", "medium"]), Some(3));
     assert_eq!(

@@ -321,7 +321,12 @@ fn an_inventory_group_of_the_wrong_shape_is_error_not_pass() {
     let mut inventory: serde_json::Value = serde_json::from_str(&text).unwrap();
     let orders_read = "arn:aws:iam::111122223333:policy/orders-read";
     let billing = "arn:aws:lambda:eu-west-1:111122223333:function:billing";
+    let admin_role = "arn:aws:iam::111122223333:role/admin-role";
     for doc in inventory["resources"].as_array_mut().unwrap() {
+        // An admin role whose policy list is unusable is not a role with no policies.
+        if doc["arn"] == admin_role {
+            doc["attributes"]["policies"] = "none, honestly".into();
+        }
         if doc["arn"] == billing {
             doc["attributes"]["configuration"] = "garbage".into();
         }
@@ -369,6 +374,10 @@ fn an_inventory_group_of_the_wrong_shape_is_error_not_pass() {
     );
     assert_eq!(
         status("iam-policy-no-admin", orders_read),
+        Some("ERROR".into())
+    );
+    assert_eq!(
+        status("iam-principal-no-admin", admin_role),
         Some("ERROR".into())
     );
 

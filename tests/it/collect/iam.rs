@@ -172,19 +172,7 @@ async fn principals_body(env: TestEnv) {
     let config = seed_config(&env.moto, REGION).await;
     let iam = aws_sdk_iam::Client::new(&config);
     let policy = |name: &'static str, document: serde_json::Value| {
-        let iam = iam.clone();
-        async move {
-            iam.create_policy()
-                .policy_name(name)
-                .policy_document(document.to_string())
-                .send()
-                .await
-                .expect("policy")
-                .policy()
-                .and_then(|p| p.arn())
-                .expect("arn")
-                .to_string()
-        }
+        crate::support::seed::iam_policy(&config, name, document)
     };
     let pass = policy("prn-pass", json!({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}})).await;
     let lambda = policy("prn-lambda", json!({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": ["lambda:CreateFunction", "lambda:InvokeFunction"], "Resource": "*"}})).await;
