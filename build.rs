@@ -16,6 +16,9 @@ fn git(args: &[&str]) -> Option<String> {
 
 fn main() {
     println!("cargo:rerun-if-env-changed=POSTURE_GIT_COMMIT");
+    // The rule pack is compiled in (include_dir cannot tell cargo on stable): any change
+    // under rules/ must rebuild the binary.
+    println!("cargo:rerun-if-changed=rules");
     // A source tarball unpacked inside some other repository must not borrow its commit.
     let own_checkout = match (
         git(&["rev-parse", "--show-toplevel"]).and_then(|t| std::fs::canonicalize(t).ok()),

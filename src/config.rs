@@ -43,9 +43,11 @@ pub enum ConfigError {
 #[serde(deny_unknown_fields)]
 /// The settings of a `posture.toml`; each one is a default that its flag overrides.
 pub struct Config {
-    /// Rule files or directories, used when no rule path is given (else ./rules).
+    /// Rule files or directories, loaded beside the built-in pack when no rule path is given.
     #[serde(default)]
     pub rules: Vec<PathBuf>,
+    /// Whether the built-in pack is loaded (default true); `--no-builtin-rules` sets false.
+    pub builtin_rules: Option<bool>,
     /// Lowest severity whose FAIL makes `scan` exit 1; `--fail-on` overrides it (default low).
     pub fail_on: Option<String>,
     /// Undecided checks tolerated before `scan` exits 3 (`10` or `2%`); `--max-undecided`

@@ -101,7 +101,7 @@ pub fn run(paths: &[PathBuf], rules: &RuleSet) -> anyhow::Result<TestRun> {
     let mut run = TestRun::default();
     let mut tested = std::collections::BTreeSet::new();
     for file in &files {
-        let text = crate::input::read_text(file, crate::input::FileKind::Rules)?.text;
+        let text = crate::rules::pack::read(file, crate::input::FileKind::Rules)?.text;
         let docs = crate::yaml::parse(&text).map_err(|e| {
             anyhow::anyhow!(
                 "{}:{}:{}: {}",
@@ -187,7 +187,7 @@ pub fn run(paths: &[PathBuf], rules: &RuleSet) -> anyhow::Result<TestRun> {
     run.untested_rules = rules
         .rules
         .iter()
-        .filter(|r| !tested.contains(&r.id))
+        .filter(|r| !tested.contains(&r.id) && paths.iter().any(|p| r.file.starts_with(p)))
         .map(|r| r.id.clone())
         .collect();
     Ok(run)

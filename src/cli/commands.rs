@@ -10,26 +10,53 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::output;
-use super::{Cli, Command, DiffArgs, DiffFormat, RulesCommand, ScanArgs};
+use super::{Cli, Command, DiffArgs, DiffFormat, ListFormat, RulePack, RulesCommand, ScanArgs};
 use crate::catalog::{self, Catalog, Field, FieldType};
 use crate::config::Config;
 use crate::inventory::Inventory;
 use crate::plan::Plan;
 use crate::report::suppress;
 use crate::report::{self, Report, ReportInput, Source};
-use crate::rules::{self, ParamOverride, RuleSet, Severity};
+use crate::rules::{self, PackSpec, ParamOverride, RuleSet, Severity};
 use crate::untrusted;
-
-const DEFAULT_RULES_DIR: &str = "rules";
 
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Scan(args) => scan(args),
-        Command::Rules(RulesCommand::Validate { paths }) => validate(&paths),
-        Command::Rules(RulesCommand::Test { paths }) => test(&paths),
-        Command::Rules(RulesCommand::List { paths, markdown }) => list(&paths, markdown),
+        Command::Rules(RulesCommand::Validate { paths, pack }) => {
+            validate(&pack_spec(&pack, &paths, &Config::default()))
+        }
+        Command::Rules(RulesCommand::Test { paths, pack }) => {
+            test(&pack_spec(&pack, &paths, &Config::default()))
+        }
+        Command::Rules(RulesCommand::List {
+            paths,
+            pack,
+            filter,
+            format,
+            markdown,
+        }) => list(
+            &pack_spec(&pack, &paths, &Config::default()),
+            &rules::Selection::from(&filter),
+            if markdown {
+                ListFormat::Markdown
+            } else {
+                format
+            },
+        ),
+        Command::Rules(RulesCommand::Export { dir, force }) => {
+            let written = rules::pack::export(&dir, force)?;
+            eprintln!(
+                "wrote the built-in pack ({written} files) to {}; load it with --rules {} --no-builtin-rules, or edit single rules and load them with --rules",
+                dir.display(),
+                dir.display()
+            );
+            Ok(0)
+        }
         Command::Catalog { resource_type } => print_catalog(resource_type.as_deref()),
-        Command::Explain { rule_id, rules } => explain(&rule_id, &rules),
+        Command::Explain { rule_id, pack } => {
+            explain(&rule_id, &pack_spec(&pack, &[], &Config::default()))
+        }
         Command::Snapshot(args) => snapshot(args),
         Command::Summarize(args) => {
             let (config, _) = Config::load(None)?;
@@ -45,11 +72,15 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(0)
         }
         Command::IamPolicy {
-            rules,
+            pack,
             all_regions,
             everything,
             health: false,
-        } => iam_policy(&rules, all_regions, everything),
+        } => iam_policy(
+            &pack_spec(&pack, &[], &Config::default()),
+            all_regions,
+            everything,
+        ),
         Command::Schema => {
             out(&report::schema::render()?)?;
             Ok(0)
@@ -65,20 +96,23 @@ pub(super) fn out(text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn rule_paths(given: &[PathBuf], config: &Config) -> Vec<PathBuf> {
-    if !given.is_empty() {
-        given.to_vec()
-    } else if !config.rules.is_empty() {
-        config.rules.clone()
-    } else {
-        vec![PathBuf::from(DEFAULT_RULES_DIR)]
+/// The rules a command loads: the paths given (positional and `--rules`), else the config's,
+/// beside the built-in pack unless it is turned off.
+fn pack_spec(pack: &RulePack, positional: &[PathBuf], config: &Config) -> PackSpec {
+    let mut paths: Vec<PathBuf> = positional.iter().chain(&pack.rules).cloned().collect();
+    if paths.is_empty() {
+        paths.clone_from(&config.rules);
+    }
+    PackSpec {
+        builtin: !pack.no_builtin_rules && config.builtin_rules != Some(false),
+        paths,
     }
 }
 
-/// Loads rules (from ./rules when no path is given); on validation errors prints them all and
-/// returns None (exit 2).
-fn load_rules(paths: &[PathBuf]) -> anyhow::Result<Option<RuleSet>> {
-    match rules::load(&rule_paths(paths, &Config::default()), Catalog::builtin())? {
+/// Loads the rules `spec` names; on validation errors prints them all and returns None
+/// (exit 2).
+fn load_rules(spec: &PackSpec) -> anyhow::Result<Option<RuleSet>> {
+    match rules::load_pack(spec, Catalog::builtin())? {
         Ok(set) => {
             // Documents are derived after the rules load (collection, inventory loading, rule
             // tests), so the pack's escalation catalog is in force for all of them.
@@ -145,7 +179,7 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
         },
     };
 
-    let Some(mut set) = load_rules(&rule_paths(&args.rules, &config))? else {
+    let Some(mut set) = load_rules(&pack_spec(&args.pack, &[], &config))? else {
         return Ok(2);
     };
     if let Err(problems) = set.apply_overrides(&overrides) {
@@ -154,17 +188,11 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
         }
         return Ok(2);
     }
-    if let Some(framework) = &args.framework {
-        anyhow::ensure!(
-            rules::FRAMEWORKS.contains(&framework.as_str()),
-            "unknown framework `{framework}`; known: {}",
-            rules::FRAMEWORKS.join(", ")
-        );
-        set.retain_framework(framework);
-        anyhow::ensure!(
-            !set.rules.is_empty(),
-            "no loaded rule maps to framework `{framework}`"
-        );
+    if let Err(problems) = set.select(&rules::Selection::from(&args.filter)) {
+        for p in problems {
+            eprintln!("error: {}", untrusted::line(&p));
+        }
+        return Ok(2);
     }
 
     let (inventory, source) = if let Some(path) = &args.inventory {
@@ -262,7 +290,12 @@ fn snapshot(args: super::live::SnapshotArgs) -> anyhow::Result<u8> {
     let plan = if args.rules.is_empty() {
         Plan::everything(Catalog::builtin())
     } else {
-        let Some(set) = load_rules(&args.rules)? else {
+        // The rules name what to collect: exactly these, not the built-in pack beside them.
+        let spec = PackSpec {
+            builtin: false,
+            paths: args.rules.clone(),
+        };
+        let Some(set) = load_rules(&spec)? else {
             return Ok(2);
         };
         Plan::from_rules(&set)
@@ -280,11 +313,11 @@ fn snapshot(args: super::live::SnapshotArgs) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-fn iam_policy(paths: &[PathBuf], all_regions: bool, everything: bool) -> anyhow::Result<u8> {
+fn iam_policy(spec: &PackSpec, all_regions: bool, everything: bool) -> anyhow::Result<u8> {
     let plan = if everything {
         Plan::everything(Catalog::builtin())
     } else {
-        let Some(set) = load_rules(paths)? else {
+        let Some(set) = load_rules(spec)? else {
             return Ok(2);
         };
         Plan::from_rules(&set)
@@ -311,9 +344,9 @@ fn diff(args: &DiffArgs) -> anyhow::Result<u8> {
 
 /// An inventory naming a type this binary does not know was made by another version or by
 /// hand; evaluating it would silently skip those resources.
-fn validate(paths: &[PathBuf]) -> anyhow::Result<u8> {
+fn validate(spec: &PackSpec) -> anyhow::Result<u8> {
     let started = std::time::Instant::now();
-    let Some(set) = load_rules(paths)? else {
+    let Some(set) = load_rules(spec)? else {
         return Ok(2);
     };
     out(&format!(
@@ -325,11 +358,16 @@ fn validate(paths: &[PathBuf]) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-fn test(paths: &[PathBuf]) -> anyhow::Result<u8> {
-    let Some(set) = load_rules(paths)? else {
+fn test(spec: &PackSpec) -> anyhow::Result<u8> {
+    let Some(set) = load_rules(spec)? else {
         return Ok(2);
     };
-    let paths = rule_paths(paths, &Config::default());
+    // The tests of the paths named; the built-in pack's when none is.
+    let paths = if spec.paths.is_empty() {
+        vec![rules::pack::builtin_root()]
+    } else {
+        spec.paths.clone()
+    };
     let run = crate::ruletest::run(&paths, &set)?;
     let mut text = String::new();
     for f in &run.failures {
@@ -362,47 +400,88 @@ fn test(paths: &[PathBuf]) -> anyhow::Result<u8> {
     Ok(u8::from(!run.failures.is_empty()))
 }
 
-fn list(paths: &[PathBuf], markdown: bool) -> anyhow::Result<u8> {
-    let Some(set) = load_rules(paths)? else {
+fn list(spec: &PackSpec, selection: &rules::Selection, format: ListFormat) -> anyhow::Result<u8> {
+    let Some(mut set) = load_rules(spec)? else {
         return Ok(2);
     };
-    let mut text = String::new();
-    if markdown {
-        text.push_str("| id | severity | resource | title | frameworks |\n|---|---|---|---|---|\n");
+    if let Err(problems) = set.select(selection) {
+        for p in problems {
+            eprintln!("error: {}", untrusted::line(&p));
+        }
+        return Ok(2);
     }
-    for rule in &set.rules {
-        let frameworks: Vec<String> = rule
-            .frameworks
+    let frameworks_of = |rule: &rules::Rule| -> String {
+        rule.frameworks
             .iter()
             .map(|(k, ids)| format!("{k}: {}", ids.join(", ")))
-            .collect();
-        if markdown {
-            let _ = writeln!(
-                text,
-                "| `{}` | {} | `{}` | {} | {} |",
-                rule.id,
-                rule.severity,
-                rule.resource_label(),
-                rule.title,
-                frameworks.join("; ")
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let mut text = String::new();
+    match format {
+        ListFormat::Json => {
+            let listed: Vec<serde_json::Value> = set
+                .rules
+                .iter()
+                .map(|rule| {
+                    serde_json::json!({
+                        "id": rule.id,
+                        "version": rule.version,
+                        "severity": rule.severity,
+                        "resource_type": rule.resource_label(),
+                        "title": rule.title,
+                        "frameworks": rule.frameworks,
+                        "params": set.params_of(&rule.id),
+                        "origin": if rules::pack::is_builtin(&rule.file) { "builtin" } else { "file" },
+                        "file": rule.file.display().to_string(),
+                    })
+                })
+                .collect();
+            text = serde_json::to_string_pretty(&listed)? + "\n";
+        }
+        ListFormat::Markdown => {
+            text.push_str(
+                "| id | severity | resource | title | frameworks |\n|---|---|---|---|---|\n",
             );
-        } else {
-            let _ = writeln!(
-                text,
-                "{:<44} {:<9} {:<26} {}",
-                rule.id,
-                rule.severity,
-                rule.resource_label(),
-                rule.title
-            );
+            for rule in &set.rules {
+                let _ = writeln!(
+                    text,
+                    "| `{}` | {} | `{}` | {} | {} |",
+                    rule.id,
+                    rule.severity,
+                    rule.resource_label(),
+                    rule.title,
+                    frameworks_of(rule)
+                );
+            }
+        }
+        ListFormat::Table => {
+            // Columns as wide as their widest entry, so every row lines up.
+            let id_width = set.rules.iter().map(|r| r.id.len()).max().unwrap_or(0);
+            let type_width = set
+                .rules
+                .iter()
+                .map(|r| r.resource_label().len())
+                .max()
+                .unwrap_or(0);
+            for rule in &set.rules {
+                let _ = writeln!(
+                    text,
+                    "{:<id_width$}  {:<8}  {:<type_width$}  {}",
+                    rule.id,
+                    rule.severity,
+                    rule.resource_label(),
+                    rule.title
+                );
+            }
         }
     }
     out(&text)?;
     Ok(0)
 }
 
-fn explain(rule_id: &str, paths: &[PathBuf]) -> anyhow::Result<u8> {
-    let Some(set) = load_rules(paths)? else {
+fn explain(rule_id: &str, spec: &PackSpec) -> anyhow::Result<u8> {
+    let Some(set) = load_rules(spec)? else {
         return Ok(2);
     };
     let Some(rule) = set.get(rule_id) else {

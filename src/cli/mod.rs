@@ -53,9 +53,9 @@ pub enum Command {
     Summarize(live::SummarizeArgs),
     /// Print the least-privilege IAM policy a scan with these rules needs.
     IamPolicy {
-        /// Rule files or directories (default: ./rules).
-        #[arg(long = "rules", value_name = "PATH")]
-        rules: Vec<PathBuf>,
+        /// The rules whose reads the policy allows.
+        #[command(flatten)]
+        pack: RulePack,
         /// Also allow account:ListRegions, which `scan --regions all` calls.
         #[arg(long)]
         all_regions: bool,
@@ -71,9 +71,9 @@ pub enum Command {
     Explain {
         /// Id of the rule, as `posture rules list` prints it.
         rule_id: String,
-        /// Rule files or directories to find it in (default: ./rules).
-        #[arg(long = "rules", value_name = "PATH")]
-        rules: Vec<PathBuf>,
+        /// Where to find it.
+        #[command(flatten)]
+        pack: RulePack,
     },
     /// Print the JSON Schema of the JSON report (also committed as schema/report.schema.json).
     Schema,
@@ -122,22 +122,105 @@ pub struct DiffArgs {
 pub enum RulesCommand {
     /// Check rule files against the catalog; every error with <file:line:col>.
     Validate {
-        /// Rule files or directories (default: ./rules).
+        /// Rule files or directories, as with --rules.
         paths: Vec<PathBuf>,
+        /// The built-in pack and `--rules` paths, as for scan.
+        #[command(flatten)]
+        pack: RulePack,
     },
-    /// Run each rule's `<id>.tests.yaml` cases.
+    /// Run each rule's `<id>.tests.yaml` cases: those under the given paths, or the built-in
+    /// pack's when no path is given.
     Test {
-        /// Rule files or directories; the tests files among them are run (default: ./rules).
+        /// Rule files or directories, as with --rules; the tests files among them are run.
         paths: Vec<PathBuf>,
+        /// The built-in pack and `--rules` paths, as for scan.
+        #[command(flatten)]
+        pack: RulePack,
+    },
+    /// Write the built-in rule pack (rules, tests, data files) to DIR, to customize it; load
+    /// the edited copy with `--rules DIR`.
+    Export {
+        /// Directory to write into (created when missing).
+        dir: PathBuf,
+        /// Overwrite files that already exist.
+        #[arg(long)]
+        force: bool,
     },
     /// List the loaded rules.
     List {
-        /// Rule files or directories (default: ./rules).
+        /// Rule files or directories, as with --rules.
         paths: Vec<PathBuf>,
-        /// Print a Markdown table (the README's rule list is generated this way).
-        #[arg(long)]
+        /// The built-in pack and `--rules` paths, as for scan.
+        #[command(flatten)]
+        pack: RulePack,
+        /// Which of the loaded rules to list.
+        #[command(flatten)]
+        filter: RuleFilter,
+        /// How to print them.
+        #[arg(long, value_enum, default_value = "table")]
+        format: ListFormat,
+        /// Same as `--format markdown`.
+        #[arg(long, conflicts_with = "format")]
         markdown: bool,
     },
+}
+
+#[derive(Args, Debug, Clone, Default)]
+/// Which rules a command loads: the built-in pack (compiled into the binary) and rule files.
+pub struct RulePack {
+    /// Rule files or directories to load beside the built-in pack (repeatable); a rule with
+    /// a built-in rule's id replaces it. Default: the config's `rules`.
+    #[arg(long = "rules", value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+    /// Do not load the built-in pack: only the --rules paths.
+    #[arg(long)]
+    pub no_builtin_rules: bool,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+/// Narrows the loaded rules; filters of different kinds all apply, and one that matches no
+/// loaded rule is an error.
+pub struct RuleFilter {
+    /// Only rules whose id matches (repeatable; globs such as `s3-*`).
+    #[arg(long = "rule", value_name = "ID|GLOB")]
+    pub rule_ids: Vec<String>,
+    /// Leave out rules whose id matches (repeatable; globs).
+    #[arg(long = "exclude-rule", value_name = "ID|GLOB")]
+    pub exclude_rule_ids: Vec<String>,
+    /// Only rules over these services: `s3,iam` (repeatable).
+    #[arg(long = "service", value_name = "SERVICE")]
+    pub services: Vec<String>,
+    /// Only rules of these severities: `high,critical` (repeatable, case-insensitive).
+    #[arg(long = "severity", value_name = "SEVERITY")]
+    pub severities: Vec<String>,
+    /// Only rules mapped to a framework or one of its controls: `hipaa`, `soc2:CC6.1`
+    /// (repeatable, case-insensitive).
+    #[arg(long = "framework", value_name = "FRAMEWORK[:CONTROL]")]
+    pub frameworks: Vec<String>,
+}
+
+impl From<&RuleFilter> for crate::rules::Selection {
+    fn from(filter: &RuleFilter) -> Self {
+        crate::rules::Selection {
+            rules: filter.rule_ids.clone(),
+            exclude_rules: filter.exclude_rule_ids.clone(),
+            services: filter.services.clone(),
+            severities: filter.severities.clone(),
+            frameworks: filter.frameworks.clone(),
+        }
+        .split_lists()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+/// How `rules list` prints the rules.
+pub enum ListFormat {
+    /// Aligned columns for a terminal.
+    Table,
+    /// A Markdown table (the README's rule list is generated this way).
+    Markdown,
+    /// One JSON array of rules, for scripts.
+    Json,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -161,9 +244,9 @@ pub enum Format {
 #[command(after_help = EXIT_HELP)]
 /// The arguments of `posture scan`.
 pub struct ScanArgs {
-    /// Rule files or directories (default: the config's `rules`, else ./rules).
-    #[arg(long = "rules", value_name = "PATH")]
-    pub rules: Vec<PathBuf>,
+    /// The rules to evaluate.
+    #[command(flatten)]
+    pub pack: RulePack,
     /// Evaluate a saved inventory (JSON) instead of scanning live accounts.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["save_inventory", "profiles", "role_arns", "endpoint_url"])]
     pub inventory: Option<PathBuf>,
@@ -207,9 +290,9 @@ pub struct ScanArgs {
     /// Override a rule parameter: `rule_id.name=value` (repeatable).
     #[arg(long = "param", value_name = "RULE.NAME=VALUE")]
     pub params: Vec<String>,
-    /// Only rules mapped to this framework (soc2, hipaa, gdpr, fsbp, ...).
-    #[arg(long, value_name = "FRAMEWORK")]
-    pub framework: Option<String>,
+    /// Which of the loaded rules to run.
+    #[command(flatten)]
+    pub filter: RuleFilter,
     /// Config file (default: ./posture.toml when present).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -251,5 +334,14 @@ pub fn main() -> ExitCode {
             );
             ExitCode::from(2)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        // clap checks duplicate ids, conflicting names and bad defaults only when asked.
+        <super::Cli as clap::CommandFactory>::command().debug_assert();
     }
 }

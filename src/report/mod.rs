@@ -132,8 +132,11 @@ pub struct RuleSummary {
     /// The resource type the rule is evaluated on, e.g. `aws.s3.bucket`; a rule over several
     /// types lists them, comma-separated (`aws.iam.user, aws.iam.role`).
     pub resource_type: String,
-    /// The rule file the rule was loaded from.
+    /// The rule file the rule was loaded from (`builtin:rules/...` for the built-in pack).
     pub file: String,
+    /// Where the rule came from: `builtin` (the pack compiled into the binary) or `file`.
+    #[serde(default = "RuleOrigin::file")]
+    pub origin: RuleOrigin,
     /// The parameter values in force for the rule (defaults merged with overrides).
     pub params: BTreeMap<String, Value>,
     /// framework -> control ids the rule provides evidence for.
@@ -152,6 +155,22 @@ pub struct RuleSummary {
     /// Resource and verdict counts of the rule (flattened into the rule object).
     #[serde(flatten)]
     pub counts: RuleTally,
+}
+
+/// Where a rule of the report came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleOrigin {
+    /// The rule pack compiled into the binary (see the report's `builtin_pack`).
+    Builtin,
+    /// A rule file on disk.
+    File,
+}
+
+impl RuleOrigin {
+    fn file() -> Self {
+        RuleOrigin::File
+    }
 }
 
 /// Finding counts by reported status.
@@ -363,8 +382,11 @@ pub struct Report {
     pub finished_at: String,
     /// Where the resource documents came from.
     pub source: Source,
-    /// Path and SHA-256 of every rule file loaded.
+    /// Path and SHA-256 of every rule file loaded; built-in files are named `builtin:rules/...`.
     pub rule_files: Vec<RuleFile>,
+    /// The built-in rule pack, when it was loaded: its digest and the rules a file replaced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub builtin_pack: Option<crate::rules::BuiltinPack>,
     /// Every rule evaluated, with its outcome and counts.
     pub rules: Vec<RuleSummary>,
     /// FAIL, ERROR and SUPPRESSED findings; PASS findings too when the report includes passes.
@@ -445,6 +467,11 @@ impl Report {
                     severity: rule.severity,
                     resource_type: rule.resource_label(),
                     file: rule.file.display().to_string(),
+                    origin: if crate::rules::pack::is_builtin(&rule.file) {
+                        RuleOrigin::Builtin
+                    } else {
+                        RuleOrigin::File
+                    },
                     params: rules.params_of(&rule.id),
                     frameworks: rule.frameworks.clone(),
                     rationale: rule.rationale.trim().to_string(),
@@ -487,6 +514,7 @@ impl Report {
             finished_at,
             source,
             rule_files: rules.files.clone(),
+            builtin_pack: rules.builtin_pack.clone(),
             rules: rule_summaries,
             findings,
             includes_passes: include_passes,

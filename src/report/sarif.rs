@@ -137,6 +137,9 @@ fn result(finding: &ReportFinding, rule_index: Option<usize>, rule_file: &str) -
 /// GitHub resolves relative URIs against the repository root; an absolute rule path (rules
 /// loaded from outside the checkout) has to be a `file://` URI to be a valid SARIF location.
 fn artifact_uri(path: &str) -> String {
+    // A built-in rule has no file in the scanned repository; `rules/...` is where it lives in
+    // posture's sources and in a pack written by `rules export`.
+    let path = path.strip_prefix("builtin:").unwrap_or(path);
     const KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
         .remove(b'/')
         .remove(b'-')
@@ -203,6 +206,10 @@ pub fn render(report: &Report) -> anyhow::Result<String> {
 mod tests {
     #[test]
     fn rule_files_become_uris() {
+        assert_eq!(
+            super::artifact_uri("builtin:rules/s3/a-b_c.yaml"),
+            "rules/s3/a-b_c.yaml"
+        );
         assert_eq!(
             super::artifact_uri("rules/s3/a-b_c.yaml"),
             "rules/s3/a-b_c.yaml"

@@ -35,7 +35,7 @@ impl Ctx<'_> {
             });
         }
         let node = value.get("schedule").unwrap_or(value);
-        let text = match crate::input::read_text(&path, crate::input::FileKind::Rules) {
+        let text = match super::pack::read(&path, crate::input::FileKind::Rules) {
             Ok(read) => read.text,
             Err(e) => {
                 self.error(node, format!("cannot use schedule: {e}"));

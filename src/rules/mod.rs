@@ -5,12 +5,15 @@ mod diagnostic;
 mod frameworks;
 mod model;
 mod operators;
+pub mod pack;
 mod parse;
 mod schema;
+mod select;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use anyhow::Context;
 use serde_json::Value;
 
 use crate::input::{FileKind, InputError, InputProblem};
@@ -21,6 +24,7 @@ pub use model::{
     Clause, Cmp, Op, Operand, ParamRange, Rule, RuleFile, RuleSet, Schedule, Severity,
 };
 pub use operators::{fits, json_kind};
+pub use select::Selection;
 
 use crate::catalog::Catalog;
 
@@ -89,6 +93,10 @@ pub fn is_rule_file(path: &Path) -> bool {
 pub fn find_files(paths: &[PathBuf], keep: fn(&Path) -> bool) -> anyhow::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for path in paths {
+        if pack::is_builtin(path) {
+            files.extend(pack::builtin_files(path, keep)?);
+            continue;
+        }
         if path.is_file() {
             files.push(path.clone());
             continue;
@@ -120,7 +128,7 @@ pub fn load(paths: &[PathBuf], catalog: &Catalog) -> anyhow::Result<Result<RuleS
     let mut set = RuleSet::default();
     let mut first_seen: BTreeMap<String, (PathBuf, usize)> = BTreeMap::new();
     for file in files {
-        let read = match crate::input::read_text(&file, FileKind::Rules) {
+        let read = match pack::read(&file, FileKind::Rules) {
             Ok(read) => read,
             Err(InputError {
                 problem: InputProblem::Read(e),
@@ -135,7 +143,7 @@ pub fn load(paths: &[PathBuf], catalog: &Catalog) -> anyhow::Result<Result<RuleS
         let parsed = parse::parse_file(&file, &text, catalog);
         errors.diagnostics.extend(parsed.diagnostics);
         for data_file in parsed.data_files {
-            if let Ok(data) = crate::input::read_text(&data_file, FileKind::Rules) {
+            if let Ok(data) = pack::read(&data_file, FileKind::Rules) {
                 let digest = RuleFile {
                     path: data_file.display().to_string(),
                     sha256: data.sha256,
@@ -177,6 +185,80 @@ pub fn load(paths: &[PathBuf], catalog: &Catalog) -> anyhow::Result<Result<RuleS
     Ok(Ok(set))
 }
 
+/// Which rules a command loads: the built-in pack, rule files of the user's, or both.
+#[derive(Debug, Clone, Default)]
+pub struct PackSpec {
+    /// Load the pack compiled into the binary.
+    pub builtin: bool,
+    /// Rule files or directories on disk.
+    pub paths: Vec<PathBuf>,
+}
+
+/// The built-in pack as a report records it.
+#[derive(
+    Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+pub struct BuiltinPack {
+    /// SHA-256 over the pack's files (path and digest of each, in path order).
+    pub sha256: String,
+    /// Built-in rules that a rule file of the same id replaced.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replaced: Vec<String>,
+}
+
+/// Loads what `spec` names. A user's rule with a built-in rule's id replaces it (how an
+/// exported and edited pack is used); a user pack's escalation catalog replaces the built-in one.
+pub fn load_pack(
+    spec: &PackSpec,
+    catalog: &Catalog,
+) -> anyhow::Result<Result<RuleSet, RuleErrors>> {
+    let user = if spec.paths.is_empty() {
+        None
+    } else {
+        match load(&spec.paths, catalog)? {
+            Ok(set) => Some(set),
+            Err(errors) => return Ok(Err(errors)),
+        }
+    };
+    if !spec.builtin {
+        return user
+            .map(Ok)
+            .context("no rules to load: --no-builtin-rules needs rule files (--rules PATH)");
+    }
+    let mut set = match load(&[pack::builtin_root()], catalog)? {
+        Ok(set) => set,
+        Err(errors) => return Ok(Err(errors)),
+    };
+    let mut builtin = BuiltinPack {
+        sha256: pack::builtin_digest(),
+        replaced: Vec::new(),
+    };
+    if let Some(user) = user {
+        let replacing: std::collections::BTreeSet<&str> =
+            user.rules.iter().map(|r| r.id.as_str()).collect();
+        set.rules.retain(|r| {
+            let replaced = replacing.contains(r.id.as_str());
+            if replaced {
+                builtin.replaced.push(r.id.clone());
+            }
+            !replaced
+        });
+        for id in &builtin.replaced {
+            set.params.remove(id);
+        }
+        set.rules.extend(user.rules);
+        set.params.extend(user.params);
+        set.files.extend(user.files);
+        if user.escalation_paths.is_some() {
+            set.escalation_paths = user.escalation_paths;
+        }
+        set.rules.sort_by(|a, b| a.id.cmp(&b.id));
+        set.files.sort_by(|a, b| a.path.cmp(&b.path));
+    }
+    set.builtin_pack = Some(builtin);
+    Ok(Ok(set))
+}
+
 /// Name of the privilege-escalation catalog in a rule pack.
 pub const ESCALATION_CATALOG: &str = "escalation-paths.data.yaml";
 
@@ -207,7 +289,7 @@ fn load_escalation_catalog(
         ));
         return Ok(());
     }
-    let read = match crate::input::read_text(file, FileKind::Rules) {
+    let read = match pack::read(file, FileKind::Rules) {
         Ok(read) => read,
         Err(InputError {
             problem: InputProblem::Read(e),
@@ -350,11 +432,6 @@ impl RuleSet {
         } else {
             Err(problems)
         }
-    }
-
-    /// Keeps only rules mapped to `framework`.
-    pub fn retain_framework(&mut self, framework: &str) {
-        self.rules.retain(|r| r.frameworks.contains_key(framework));
     }
 }
 

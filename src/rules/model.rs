@@ -72,7 +72,8 @@ impl Severity {
 
 impl fmt::Display for Severity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        // `pad` honours width and alignment, so `{:<9}` lines columns up.
+        f.pad(self.as_str())
     }
 }
 
@@ -326,6 +327,8 @@ pub struct RuleSet {
     /// The pack's privilege-escalation catalog (`escalation-paths.data.yaml` under the rule
     /// paths), when it has one; the derivations use the built-in one otherwise.
     pub escalation_paths: Option<Vec<crate::derived::iam::escalation::EscalationPath>>,
+    /// The built-in pack, when it was loaded.
+    pub builtin_pack: Option<super::BuiltinPack>,
 }
 
 impl Rule {

@@ -977,7 +977,7 @@ async fn no_trail_body(env: TestEnv) {
     let (code, report) = scan(
         &env.moto,
         dir.path(),
-        &["--role-arn", &role, "--rules", rule],
+        &["--role-arn", &role, "--no-builtin-rules", "--rules", rule],
     );
     let found = verdicts(&report);
     assert_eq!(
@@ -988,7 +988,11 @@ async fn no_trail_body(env: TestEnv) {
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(code, 1);
     // The same rule alone on the seeded account passes: exit 0.
-    let (code, report) = scan(&env.moto, dir.path(), &["--rules", rule]);
+    let (code, report) = scan(
+        &env.moto,
+        dir.path(),
+        &["--no-builtin-rules", "--rules", rule],
+    );
     assert_eq!(
         verdicts(&report).get(&("cloudtrail-multi-region-logging".into(), ACCOUNT.into())),
         Some(&"PASS".to_string())

@@ -181,7 +181,7 @@ async fn access_denied_body(env: TestEnv) {
     let (code, report, _) = scan(
         &proxy.endpoint(),
         dir.path(),
-        &["--rules", DEFAULT_ENCRYPTION],
+        &["--no-builtin-rules", "--rules", DEFAULT_ENCRYPTION],
     );
     assert_eq!(code, 3, "{}", report["summary"]);
     assert_eq!(report["summary"]["findings"]["error"], 1);
@@ -206,7 +206,7 @@ async fn throttling_body(env: TestEnv) {
     let (code, report, output) = scan(
         &proxy.endpoint(),
         dir.path(),
-        &["--rules", DEFAULT_ENCRYPTION],
+        &["--no-builtin-rules", "--rules", DEFAULT_ENCRYPTION],
     );
     assert_eq!(
         code,
@@ -242,7 +242,13 @@ async fn server_errors_body(env: TestEnv) {
     let (code, report, _) = scan(
         &proxy.endpoint(),
         dir.path(),
-        &["--rules", DEFAULT_ENCRYPTION, "--max-attempts", "3"],
+        &[
+            "--no-builtin-rules",
+            "--rules",
+            DEFAULT_ENCRYPTION,
+            "--max-attempts",
+            "3",
+        ],
     );
     assert_eq!(code, 3, "{}", report["summary"]);
     let f = finding(&report, "s3-bucket-default-encryption", "e2f-broken");
@@ -283,6 +289,7 @@ async fn unreachable_body(env: TestEnv) {
         &proxy.endpoint(),
         dir.path(),
         &[
+            "--no-builtin-rules",
             "--rules",
             DEFAULT_ENCRYPTION,
             "--role-arn",

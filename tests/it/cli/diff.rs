@@ -33,6 +33,7 @@ fn two_reports(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf
         posture()
             .args([
                 "scan",
+                "--no-builtin-rules",
                 "--rules",
                 "rules/logs/logs-group-min-retention.yaml",
                 "--format",
@@ -142,6 +143,7 @@ fn a_suppressed_failure_is_no_longer_failing_but_not_fixed() {
     posture()
         .args([
             "scan",
+            "--no-builtin-rules",
             "--rules",
             "rules/logs/logs-group-min-retention.yaml",
             "--format",
@@ -219,7 +221,15 @@ fn reads_reports_written_before_the_auditor_fields() {
 /// Scans `inventory` with the log retention rule into `out` (JSON, exit code not checked).
 fn scan_logs(inventory: &std::path::Path, out: &std::path::Path, rules: &str) {
     let status = posture()
-        .args(["scan", "--rules", rules, "--format", "json", "--inventory"])
+        .args([
+            "scan",
+            "--no-builtin-rules",
+            "--rules",
+            rules,
+            "--format",
+            "json",
+            "--inventory",
+        ])
         .arg(inventory)
         .arg("--output")
         .arg(out)

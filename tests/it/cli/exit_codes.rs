@@ -38,6 +38,7 @@ fn fail_on_raises_the_bar() {
             "scan",
             "--inventory",
             "fixtures/example-account.json",
+            "--no-builtin-rules",
             "--rules",
             "rules/logs/logs-group-min-retention.yaml",
             "--fail-on",
@@ -50,6 +51,7 @@ fn fail_on_raises_the_bar() {
             "scan",
             "--inventory",
             "fixtures/example-account.json",
+            "--no-builtin-rules",
             "--rules",
             "rules/logs/logs-group-min-retention.yaml",
             "--fail-on",
@@ -72,6 +74,7 @@ fn compliant_inventory_exits_0() {
     posture()
         .args([
             "scan",
+            "--no-builtin-rules",
             "--rules",
             "rules/logs/logs-group-min-retention.yaml",
             "--inventory",
@@ -96,6 +99,7 @@ fn only_errors_exit_3_and_are_never_counted_as_pass() {
     posture()
         .args([
             "scan",
+            "--no-builtin-rules",
             "--rules",
             "rules/logs/logs-group-min-retention.yaml",
             "--format",
@@ -130,6 +134,7 @@ fn bad_rule_file_exits_2() {
     posture()
         .args([
             "scan",
+            "--no-builtin-rules",
             "--rules",
             "tests/data/bad-rules",
             "--inventory",
@@ -222,6 +227,7 @@ fn param_override_changes_the_verdict() {
     posture()
         .args([
             "scan",
+            "--no-builtin-rules",
             "--rules",
             "rules/logs/logs-group-min-retention.yaml",
             "--inventory",
@@ -243,6 +249,7 @@ fn config_file_sets_params_and_unknown_keys_are_errors() {
     posture()
         .args([
             "scan",
+            "--no-builtin-rules",
             "--rules",
             "rules/logs/logs-group-min-retention.yaml",
             "--inventory",
@@ -338,6 +345,7 @@ fn scan_min_retention(inventory: &std::path::Path, extra: &[&str]) -> std::proce
     posture()
         .args([
             "scan",
+            "--no-builtin-rules",
             "--rules",
             "rules/logs/logs-group-min-retention.yaml",
             "--inventory",
@@ -397,6 +405,7 @@ fn the_report_says_where_checks_were_decided() {
     let out = posture()
         .args([
             "scan",
+            "--no-builtin-rules",
             "--rules",
             "rules/logs/logs-group-min-retention.yaml",
             "--format",

@@ -108,6 +108,7 @@ fn a_rule_file_over_the_size_limit_is_refused_and_the_limit_is_configurable() {
     let (code, _, stderr) = run(
         &[
             "scan",
+            "--no-builtin-rules",
             "--rules",
             "rules",
             "--inventory",
@@ -130,7 +131,14 @@ fn endless_inputs_stop_at_the_limit() {
     let rules = root().join("rules");
     let rules = rules.to_str().unwrap();
     let (code, _, stderr) = run(
-        &["scan", "--rules", rules, "--inventory", "/dev/zero"],
+        &[
+            "scan",
+            "--no-builtin-rules",
+            "--rules",
+            rules,
+            "--inventory",
+            "/dev/zero",
+        ],
         dir.path(),
     );
     assert_eq!(code, Some(2), "{stderr}");
@@ -144,6 +152,7 @@ fn endless_inputs_stop_at_the_limit() {
     let (code, _, stderr) = run(
         &[
             "scan",
+            "--no-builtin-rules",
             "--rules",
             rules,
             "--inventory",
@@ -221,6 +230,7 @@ fn a_byte_order_mark_is_accepted_in_every_input() {
     let (code, stdout, stderr) = run(
         &[
             "scan",
+            "--no-builtin-rules",
             "--rules",
             "rules",
             "--inventory",
@@ -280,6 +290,7 @@ fn parameter_overrides_keep_integers_and_their_declared_range() {
         run(
             &[
                 "scan",
+                "--no-builtin-rules",
                 "--rules",
                 "rules",
                 "--inventory",

@@ -39,7 +39,7 @@ fn hostile_names_reach_no_reader_as_control_characters() {
     let out_dir = dir.path().join("out");
     let out = posture()
         .args(["scan", "--inventory", path.to_str().unwrap()])
-        .args(["--rules", "rules/logs"])
+        .args(["--no-builtin-rules", "--rules", "rules/logs"])
         .args([
             "--format", "table", "--format", "json", "--format", "sarif", "--format", "junit",
         ])

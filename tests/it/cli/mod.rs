@@ -1,5 +1,6 @@
 //! End-to-end tests of the `posture` binary without AWS: rules, offline scans, reports.
 
+mod builtin_pack;
 mod diff;
 mod exit_codes;
 mod formats;
@@ -8,6 +9,7 @@ mod hostile_names;
 mod report;
 mod rule_pack;
 mod schema;
+mod selection;
 mod suppressions;
 mod validation;
 

@@ -77,15 +77,54 @@ fn report_records_rule_digests_and_evidence() {
     assert!(
         files
             .iter()
-            .any(|f| f["path"] == "rules/lambda/runtimes.data.yaml"),
+            .any(|f| f["path"] == "builtin:rules/lambda/runtimes.data.yaml"),
         "data files are digested too"
     );
+    use sha2::Digest;
     for f in files {
-        let path = super::root().join(f["path"].as_str().unwrap());
-        let bytes = std::fs::read(path).unwrap();
-        use sha2::Digest;
+        // The built-in pack is the rules/ directory the binary was built from.
+        let path = f["path"]
+            .as_str()
+            .unwrap()
+            .replace("builtin:rules/", "rules/");
+        let bytes = std::fs::read(super::root().join(path)).unwrap();
         assert_eq!(f["sha256"], hex::encode(sha2::Sha256::digest(&bytes)));
     }
+    // The pack digest, recomputed from the files on disk: each path and its digest, in order.
+    let rules_dir = super::root().join("rules");
+    let mut on_disk: Vec<String> = walkdir::WalkDir::new(&rules_dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            e.path()
+                .strip_prefix(&rules_dir)
+                .unwrap()
+                .display()
+                .to_string()
+        })
+        .collect();
+    on_disk.sort();
+    let mut pack = sha2::Sha256::new();
+    for rel in &on_disk {
+        let bytes = std::fs::read(rules_dir.join(rel)).unwrap();
+        pack.update(format!(
+            "{rel}\0{}\n",
+            hex::encode(sha2::Sha256::digest(&bytes))
+        ));
+    }
+    assert_eq!(
+        report["builtin_pack"]["sha256"],
+        hex::encode(pack.finalize())
+    );
+    assert!(
+        report["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["origin"] == "builtin"
+                && r["file"].as_str().unwrap().starts_with("builtin:rules/"))
+    );
     let legacy = report["findings"]
         .as_array()
         .unwrap()

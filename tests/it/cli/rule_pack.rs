@@ -168,7 +168,7 @@ fn example_account_iam_facts_match_the_analyzer() {
 #[test]
 fn iam_policy_follows_the_loaded_rules() {
     let out = super::posture()
-        .args(["iam-policy", "--rules", "rules/iam"])
+        .args(["iam-policy", "--no-builtin-rules", "--rules", "rules/iam"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
@@ -282,6 +282,7 @@ fn a_rule_pack_brings_its_own_escalation_catalog() {
                 "fixtures/example-account.json",
                 "--format",
                 "json",
+                "--no-builtin-rules",
                 "--rules",
             ])
             .arg(dir)

@@ -77,6 +77,7 @@ fn suppressed_failures_do_not_fail_ci() {
             "scan",
             "--inventory",
             "fixtures/example-account.json",
+            "--no-builtin-rules",
             "--rules",
             "rules/logs/logs-group-min-retention.yaml",
         ])
@@ -87,6 +88,7 @@ fn suppressed_failures_do_not_fail_ci() {
             "scan",
             "--inventory",
             "fixtures/example-account.json",
+            "--no-builtin-rules",
             "--rules",
             "rules/logs/logs-group-min-retention.yaml",
         ])

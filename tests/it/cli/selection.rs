@@ -1,0 +1,121 @@
+//! Narrowing the loaded rules from the command line: `--rule`, `--exclude-rule`, `--service`,
+//! `--severity`, `--framework [framework:control]`, the same on `scan` and `rules list`.
+
+use serde_json::Value;
+
+use super::posture;
+
+fn listed(args: &[&str]) -> (i32, Vec<Value>, String) {
+    let run = posture()
+        .args(["rules", "list", "--format", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr).to_string();
+    let rules = serde_json::from_slice::<Vec<Value>>(&run.stdout).unwrap_or_default();
+    (run.status.code().unwrap(), rules, stderr)
+}
+
+fn ids(rules: &[Value]) -> Vec<&str> {
+    rules.iter().map(|r| r["id"].as_str().unwrap()).collect()
+}
+
+#[test]
+fn rules_list_takes_every_filter() {
+    let (code, all, _) = listed(&[]);
+    assert_eq!(code, 0);
+    let (_, s3, _) = listed(&["--rule", "s3-*", "--exclude-rule", "s3-bucket-*"]);
+    assert!(!s3.is_empty());
+    assert!(
+        ids(&s3)
+            .iter()
+            .all(|id| id.starts_with("s3-") && !id.starts_with("s3-bucket-"))
+    );
+    let (_, services, _) = listed(&["--service", "KMS,logs"]);
+    assert!(!services.is_empty());
+    assert!(services.iter().all(|r| {
+        let t = r["resource_type"].as_str().unwrap();
+        t.starts_with("aws.kms.") || t.starts_with("aws.logs.")
+    }));
+    let (_, severe, _) = listed(&["--severity", "CRITICAL"]);
+    assert!(!severe.is_empty() && severe.len() < all.len());
+    assert!(severe.iter().all(|r| r["severity"] == "critical"));
+    let (_, control, _) = listed(&["--framework", "SOC2:cc6.1"]);
+    assert!(!control.is_empty());
+    assert!(control.iter().all(|r| {
+        r["frameworks"]["soc2"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "CC6.1")
+    }));
+    let (_, either, _) = listed(&["--framework", "hipaa", "--framework", "gdpr"]);
+    assert!(
+        either.iter().all(
+            |r| r["frameworks"].get("hipaa").is_some() || r["frameworks"].get("gdpr").is_some()
+        )
+    );
+}
+
+#[test]
+fn a_filter_matching_nothing_is_an_error_not_an_empty_scan() {
+    let (code, _, stderr) = listed(&["--rule", "s3-bucket-versionin"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("did you mean `s3-bucket-versioning-enabled`"),
+        "{stderr}"
+    );
+    let scan = posture()
+        .args([
+            "scan",
+            "--inventory",
+            "fixtures/example-account.json",
+            "--service",
+            "ec3",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(scan.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&scan.stderr);
+    assert!(
+        stderr.contains("--service `ec3`: no loaded rule reads it"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn scan_evaluates_only_the_selected_rules() {
+    let run = posture()
+        .args([
+            "scan",
+            "--inventory",
+            "fixtures/example-account.json",
+            "--format",
+            "json",
+            "--service",
+            "dynamodb",
+            "--severity",
+            "high,critical",
+        ])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&run.stdout).unwrap();
+    let rules = report["rules"].as_array().unwrap();
+    assert!(!rules.is_empty());
+    for rule in rules {
+        assert!(
+            rule["resource_type"]
+                .as_str()
+                .unwrap()
+                .starts_with("aws.dynamodb.")
+        );
+        assert!(rule["severity"] == "high" || rule["severity"] == "critical");
+    }
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| rules.iter().any(|r| r["id"] == f["rule_id"]))
+    );
+}
