@@ -43,6 +43,31 @@ fn main() {
             }
         }
     }
+    // The build date for `--version`: SOURCE_DATE_EPOCH when the packager sets one
+    // (reproducible builds), else today.
+    println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
+    let date_args: Vec<String> = match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(epoch) if !epoch.trim().is_empty() => {
+            vec![
+                "-u".into(),
+                "-d".into(),
+                format!("@{}", epoch.trim()),
+                "+%F".into(),
+            ]
+        }
+        _ => vec!["-u".into(), "+%F".into()],
+    };
+    if let Some(date) = Command::new("date")
+        .args(&date_args)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|d| d.trim().to_string())
+        .filter(|d| !d.is_empty())
+    {
+        println!("cargo:rustc-env=POSTURE_BUILD_DATE={date}");
+    }
     if let Some(commit) = commit {
         println!("cargo:rustc-env=POSTURE_GIT_COMMIT={commit}");
     }

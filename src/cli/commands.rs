@@ -85,6 +85,21 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             out(&report::schema::render()?)?;
             Ok(0)
         }
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command, "posture", &mut script);
+            out(&String::from_utf8_lossy(&script))?;
+            Ok(0)
+        }
+        Command::Man => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+                .render(&mut page)
+                .context("cannot render the man page")?;
+            out(&String::from_utf8_lossy(&page))?;
+            Ok(0)
+        }
         Command::Diff(args) => diff(&args),
     }
 }
@@ -233,14 +248,16 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
     } else {
         BTreeMap::new()
     };
-    let evaluation = crate::eval::evaluate_keeping(&set, inventory, now, args.include_pass);
+    // --show-pass lists passes in the table, so the report carries them too.
+    let include_pass = args.include_pass || args.show_pass;
+    let evaluation = crate::eval::evaluate_keeping(&set, inventory, now, include_pass);
     let mut report = Report::build(ReportInput {
         rules: &set,
         evaluation,
         source,
         started_at,
         finished_at: now_utc(),
-        include_passes: args.include_pass,
+        include_passes: include_pass,
     });
     if let Some(file) = &suppressions {
         let today = now.to_offset(time::UtcOffset::UTC).date();
@@ -255,7 +272,7 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
             eprintln!("warning: {}", untrusted::line(&warning));
         }
     }
-    outputs.write(&report, args.show_pass)?;
+    outputs.write(&report, &output::table_layout(args.color, args.show_pass))?;
     if args.exit_zero {
         return Ok(0);
     }

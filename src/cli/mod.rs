@@ -23,8 +23,22 @@ Exit codes:
      (ERROR) than --max-undecided allows (default 0: any ERROR)
 SUPPRESSED findings (see --suppressions) count toward none of these.";
 
+/// `posture --version`: the crate version, the commit and the build date, so a report or a bug
+/// can be traced to the exact build.
+fn long_version() -> &'static str {
+    static VERSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "{} (commit {}, built {})",
+            env!("CARGO_PKG_VERSION"),
+            crate::report::TOOL_COMMIT,
+            option_env!("POSTURE_BUILD_DATE").unwrap_or("on an unknown date")
+        )
+    });
+    &VERSION
+}
+
 #[derive(Parser, Debug)]
-#[command(name = "posture", version, about = "Compliance scanner for AWS accounts: declarative rules, evidence reports.", after_help = EXIT_HELP)]
+#[command(name = "posture", version = long_version(), about = "Compliance scanner for AWS accounts: declarative rules, evidence reports.", after_help = EXIT_HELP)]
 /// The parsed command line of `posture`.
 pub struct Cli {
     /// The command to run.
@@ -75,6 +89,14 @@ pub enum Command {
         #[command(flatten)]
         pack: RulePack,
     },
+    /// Print a shell completion script: `posture completions bash > /etc/bash_completion.d/posture`.
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `posture man > posture.1 && man ./posture.1`.
+    Man,
     /// Print the JSON Schema of the JSON report (also committed as schema/report.schema.json).
     Schema,
     /// Compare two JSON reports: new failures, fixed findings, still failing.
@@ -213,6 +235,17 @@ impl From<&RuleFilter> for crate::rules::Selection {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+/// When the table is coloured.
+pub enum ColorChoice {
+    /// On a terminal, unless `NO_COLOR` is set or `TERM` is `dumb`.
+    Auto,
+    /// Always, even into a pipe.
+    Always,
+    /// Never.
+    Never,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 /// How `rules list` prints the rules.
 pub enum ListFormat {
     /// Aligned columns for a terminal.
@@ -270,9 +303,14 @@ pub struct ScanArgs {
     /// Suppressions file (YAML): accepted risks with justification and expiry.
     #[arg(long, value_name = "FILE")]
     pub suppressions: Option<PathBuf>,
-    /// List passing findings in the table too.
+    /// List passing findings in the table too, with their evidence under WHY (implies
+    /// --include-pass).
     #[arg(long)]
     pub show_pass: bool,
+    /// Colour status and severity in the table: auto (on a terminal, unless `NO_COLOR` is
+    /// set), always or never.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorChoice,
     /// Carry passing findings in the JSON report as positive evidence.
     #[arg(long)]
     pub include_pass: bool,

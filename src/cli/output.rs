@@ -147,9 +147,13 @@ pub fn plan(
     Ok(OutputPlan { outputs, dir })
 }
 
-pub fn render(report: &Report, format: Format, show_pass: bool) -> anyhow::Result<String> {
+pub fn render(
+    report: &Report,
+    format: Format,
+    layout: &report::table::Layout,
+) -> anyhow::Result<String> {
     Ok(match format {
-        Format::Table => report::table::render(report, show_pass),
+        Format::Table => report::table::render(report, layout),
         Format::Json => report::json::render(report)?,
         Format::Sarif => report::sarif::render(report)?,
         Format::Junit => report::junit::render(report),
@@ -160,13 +164,13 @@ pub fn render(report: &Report, format: Format, show_pass: bool) -> anyhow::Resul
 
 impl OutputPlan {
     /// Renders and writes every output; files are written atomically.
-    pub fn write(&self, report: &Report, show_pass: bool) -> anyhow::Result<()> {
+    pub fn write(&self, report: &Report, layout: &report::table::Layout) -> anyhow::Result<()> {
         if let Some(dir) = &self.dir {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create output directory {}", dir.display()))?;
         }
         for (format, dest) in &self.outputs {
-            let text = render(report, *format, show_pass)?;
+            let text = render(report, *format, layout)?;
             match dest {
                 Destination::Stdout => super::commands::out(&text)?,
                 Destination::File(path) => crate::atomic_write(path, text.as_bytes())
@@ -180,5 +184,32 @@ impl OutputPlan {
             }
         }
         Ok(())
+    }
+}
+
+/// The table's layout for where stdout goes: `COLUMNS` wins over the terminal's width (a
+/// pipe gets 120); colour per `--color`, and in auto mode only on a terminal without
+/// `NO_COLOR` (any non-empty value, see no-color.org) and with a `TERM` other than `dumb`.
+pub fn table_layout(color: super::ColorChoice, show_pass: bool) -> report::table::Layout {
+    let term = console::Term::stdout();
+    let width = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|w| *w > 0)
+        .or_else(|| term.size_checked().map(|(_, w)| usize::from(w)))
+        .unwrap_or(120);
+    let color = match color {
+        super::ColorChoice::Always => true,
+        super::ColorChoice::Never => false,
+        super::ColorChoice::Auto => {
+            term.is_term()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::env::var("TERM").map_or(true, |t| t != "dumb")
+        }
+    };
+    report::table::Layout {
+        width,
+        color,
+        show_pass,
     }
 }

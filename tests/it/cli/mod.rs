@@ -11,6 +11,7 @@ mod rule_pack;
 mod schema;
 mod selection;
 mod suppressions;
+mod table;
 mod validation;
 
 use std::path::{Path, PathBuf};

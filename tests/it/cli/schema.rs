@@ -82,3 +82,54 @@ fn report_names_the_tool_commit() {
         "{commit}"
     );
 }
+
+#[test]
+fn version_names_the_commit_and_build_date() {
+    let out = super::posture().arg("--version").output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let shape = regex::Regex::new(
+        r"^posture \d+\.\d+\.\d+ \(commit ([0-9a-f]{40}|unknown), built (\d{4}-\d{2}-\d{2}|on an unknown date)\)\n$",
+    )
+    .unwrap();
+    assert!(shape.is_match(&text), "{text:?}");
+    // The same commit the reports record.
+    let report = super::posture()
+        .args([
+            "scan",
+            "--inventory",
+            "fixtures/example-account.json",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&report.stdout).unwrap();
+    assert!(text.contains(report["tool"]["commit"].as_str().unwrap()));
+}
+
+#[test]
+fn completions_and_the_man_page_cover_the_commands() {
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let out = super::posture()
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{shell}");
+        let script = String::from_utf8(out.stdout).unwrap();
+        for word in ["scan", "no-builtin-rules", "exclude-rule"] {
+            assert!(script.contains(word), "{shell} completion lacks {word}");
+        }
+    }
+    let bad = super::posture()
+        .args(["completions", "tcsh"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    let man = super::posture().arg("man").output().unwrap();
+    let page = String::from_utf8(man.stdout).unwrap();
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH posture"),
+        "{page:.200}"
+    );
+    assert!(page.contains("scan"));
+}
