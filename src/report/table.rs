@@ -3,6 +3,8 @@
 //! record of a few lines per finding. Colour is the caller's choice (TTY, `NO_COLOR`,
 //! `--color`); the text is the same without it.
 
+use std::fmt::Write as _;
+
 use console::Style as Paint;
 use tabled::settings::Style;
 use tabled::{Table, Tabled};
@@ -139,9 +141,9 @@ pub fn render(report: &Report, layout: &Layout) -> String {
                 r.pass, r.fail, r.error, r.not_applicable
             );
             if head.chars().count() + 3 + counts.chars().count() <= layout.width {
-                out.push_str(&format!("{head}   {counts}\n"));
+                let _ = writeln!(out, "{head}   {counts}");
             } else {
-                out.push_str(&format!("{head}\n    {counts}\n"));
+                let _ = writeln!(out, "{head}\n    {counts}");
             }
         }
     }
@@ -273,11 +275,11 @@ fn record(f: &ReportFinding, layout: &Layout) -> String {
         untrusted::line(&f.rule_id)
     );
     for line in wrap_arn(&untrusted::line(&f.resource.arn), inner).lines() {
-        out.push_str(&format!("{indent}{line}\n"));
+        let _ = writeln!(out, "{indent}{line}");
     }
     for reason in why(f).lines() {
         for line in wrap_words(reason, inner) {
-            out.push_str(&format!("{indent}{line}\n"));
+            let _ = writeln!(out, "{indent}{line}");
         }
     }
     out
@@ -336,7 +338,7 @@ fn paint_status(status: FindingStatus, color: bool) -> String {
         FindingStatus::Fail => Paint::new().red().bold(),
         FindingStatus::Error => Paint::new().yellow().bold(),
         FindingStatus::Pass => Paint::new().green(),
-        _ => Paint::new().dim(),
+        FindingStatus::Suppressed => Paint::new().dim(),
     };
     paint.force_styling(true).apply_to(text).to_string()
 }
