@@ -26,9 +26,11 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Rules(RulesCommand::Validate { paths, pack }) => {
             validate(&pack_spec(&pack, &paths, &Config::default()))
         }
-        Command::Rules(RulesCommand::Test { paths, pack }) => {
-            test(&pack_spec(&pack, &paths, &Config::default()))
-        }
+        Command::Rules(RulesCommand::Test {
+            paths,
+            pack,
+            strict,
+        }) => test(&pack_spec(&pack, &paths, &Config::default()), strict),
         Command::Rules(RulesCommand::List {
             paths,
             pack,
@@ -375,7 +377,7 @@ fn validate(spec: &PackSpec) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-fn test(spec: &PackSpec) -> anyhow::Result<u8> {
+fn test(spec: &PackSpec, strict: bool) -> anyhow::Result<u8> {
     let Some(set) = load_rules(spec)? else {
         return Ok(2);
     };
@@ -397,8 +399,9 @@ fn test(spec: &PackSpec) -> anyhow::Result<u8> {
             f.problem
         );
     }
+    let untested = if strict { "error" } else { "warning" };
     for id in &run.untested_rules {
-        let _ = writeln!(text, "warning: rule `{id}` has no tests file");
+        let _ = writeln!(text, "{untested}: rule `{id}` has no tests file");
     }
     let _ = writeln!(
         text,
@@ -414,7 +417,9 @@ fn test(spec: &PackSpec) -> anyhow::Result<u8> {
         eprintln!("error: no test case found in {}", display_paths(&paths));
         return Ok(1);
     }
-    Ok(u8::from(!run.failures.is_empty()))
+    Ok(u8::from(
+        !run.failures.is_empty() || (strict && !run.untested_rules.is_empty()),
+    ))
 }
 
 fn list(spec: &PackSpec, selection: &rules::Selection, format: ListFormat) -> anyhow::Result<u8> {

@@ -67,6 +67,9 @@ impl LiveArgs {
             .map(|r| r.trim().to_string())
             .filter(|r| !r.is_empty())
             .collect();
+        for region in listed.iter().filter(|r| *r != "all") {
+            check_region_name(region)?;
+        }
         let regions = if listed.iter().any(|r| r == "all") {
             anyhow::ensure!(
                 listed.len() == 1,
@@ -147,6 +150,67 @@ pub struct SnapshotArgs {
     /// No progress output.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+}
+
+/// Region names AWS publishes, for the did-you-mean of a malformed one.
+const KNOWN_REGIONS: &[&str] = &[
+    "af-south-1",
+    "ap-east-1",
+    "ap-east-2",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-7",
+    "ca-central-1",
+    "ca-west-1",
+    "cn-north-1",
+    "cn-northwest-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-north-1",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "il-central-1",
+    "me-central-1",
+    "me-south-1",
+    "mx-central-1",
+    "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-gov-east-1",
+    "us-gov-west-1",
+    "us-west-1",
+    "us-west-2",
+];
+
+/// A region name is checked before any request: a typo would otherwise become one ERROR per
+/// rule from a DNS failure. The shape is AWS's (`eu-west-1`, `us-gov-west-1`); a region AWS
+/// adds later has it too, so only the shape is required, not membership of the list.
+fn check_region_name(region: &str) -> anyhow::Result<()> {
+    static SHAPE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$").expect("valid pattern")
+    });
+    if SHAPE.is_match(region) {
+        return Ok(());
+    }
+    let near = crate::catalog::nearest(&region.to_ascii_lowercase(), KNOWN_REGIONS.iter().copied());
+    anyhow::bail!(
+        "`{}` is not an AWS region name (like eu-west-1){}",
+        crate::untrusted::line(region),
+        near.first()
+            .map(|n| format!("; did you mean `{n}`?"))
+            .unwrap_or_default()
+    )
 }
 
 /// The least-privilege policy of a scan, as an IAM policy document.

@@ -158,6 +158,9 @@ pub enum RulesCommand {
         /// The built-in pack and `--rules` paths, as for scan.
         #[command(flatten)]
         pack: RulePack,
+        /// Fail (exit 1) when a rule under the paths has no tests file, not just warn.
+        #[arg(long)]
+        strict: bool,
     },
     /// Write the built-in rule pack (rules, tests, data files) to DIR, to customize it; load
     /// the edited copy with `--rules DIR`.

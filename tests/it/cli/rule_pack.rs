@@ -50,6 +50,46 @@ fn rules_test_command_reports_a_broken_expectation() {
     let _ = PathBuf::new();
 }
 
+/// A rule without tests is a warning, and with --strict a failure; a tested rule beside it
+/// passes either way.
+#[test]
+fn strict_rule_tests_fail_an_untested_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in [
+        "logs-group-min-retention.yaml",
+        "logs-group-min-retention.tests.yaml",
+    ] {
+        let text = std::fs::read_to_string(super::root().join("rules/logs").join(name)).unwrap();
+        super::write(dir.path(), name, &text);
+    }
+    let untested =
+        std::fs::read_to_string(super::root().join("rules/logs/logs-group-min-retention.yaml"))
+            .unwrap()
+            .replacen("id: logs-group-min-retention", "id: logs-untested-copy", 1);
+    super::write(dir.path(), "logs-untested-copy.yaml", &untested);
+    let run = |strict: bool| {
+        let mut cmd = super::posture();
+        cmd.args(["rules", "test", "--no-builtin-rules"])
+            .arg(dir.path());
+        if strict {
+            cmd.arg("--strict");
+        }
+        cmd.output().unwrap()
+    };
+    let lenient = run(false);
+    assert_eq!(lenient.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&lenient.stdout)
+            .contains("warning: rule `logs-untested-copy` has no tests file")
+    );
+    let strict = run(true);
+    assert_eq!(strict.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&strict.stdout)
+            .contains("error: rule `logs-untested-copy` has no tests file")
+    );
+}
+
 /// Without a path, `rules test` runs the bundled pack's tests, as `rules validate` checks its rules.
 #[test]
 fn rules_test_without_a_path_tests_the_bundled_pack() {
@@ -232,6 +272,29 @@ fn live_flags_are_validated_before_any_call() {
         ])
         .assert()
         .code(2);
+    // A malformed region is one error before any request (port 9 would refuse every call),
+    // not one ERROR per rule.
+    let run = super::posture()
+        .args([
+            "scan",
+            "--regions",
+            "eu-west-1,euwest-2",
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr.contains("`euwest-2` is not an AWS region name")
+            && stderr.contains("did you mean `eu-west-2`?"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("eu-west-1`"),
+        "only the bad one is named: {stderr}"
+    );
 }
 
 #[test]
