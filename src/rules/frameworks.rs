@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use super::parse::Ctx;
 use crate::yaml::{Kind, Node};
 
-/// Framework keys a rule may map to.
+/// Well-known framework keys, whose control ids have a checked shape. Other keys are a team's
+/// own frameworks (see `is_custom_framework`).
 pub const FRAMEWORKS: &[&str] = &[
     "soc2",
     "hipaa",
@@ -35,8 +36,26 @@ impl Ctx<'_> {
         for (key, value) in entries {
             let Some(name) = key.as_str() else { continue };
             if !FRAMEWORKS.contains(&name) {
-                self.unknown(key, "framework", name, FRAMEWORKS);
-                continue;
+                let near = crate::catalog::nearest(name, FRAMEWORKS.iter().copied());
+                if let Some(known) = near.first() {
+                    // Open names must not turn a typo of a known framework into a new one.
+                    self.error_help(
+                        key,
+                        format!("unknown framework `{name}`"),
+                        format!(
+                            "did you mean `{known}`? A framework of your own needs a name not this close to a well-known one"
+                        ),
+                    );
+                    continue;
+                }
+                if !is_custom_framework(name) {
+                    self.error_help(
+                        key,
+                        format!("`{name}` is not a framework id"),
+                        "a framework of your own is a lowercase id: letters, digits and dashes, like iso27001 or acme-policy",
+                    );
+                    continue;
+                }
             }
             let ids: Option<Vec<String>> = match &value.kind {
                 Kind::Seq(items) => items.iter().map(|i| i.as_str().map(String::from)).collect(),
@@ -97,11 +116,31 @@ fn control_id_hint(framework: &str) -> &'static str {
         "ferpa" => "FERPA ids are 34 CFR part 99 sections, like 99.31",
         "coppa" => "COPPA ids are 16 CFR part 312 sections, like 312.10",
         "fsbp" => "AWS Foundational Security Best Practices ids look like S3.17 or KMS.4",
+        f if is_custom_framework(f) => {
+            "ids of your own framework: letters, digits and . _ : ( ) / - (up to 64)"
+        }
         _ => "section numbers look like 3.6 or 2.1.4 (quote them)",
     }
 }
 
+/// A team's own framework: a lowercase id (`iso27001`, `acme-policy`), up to 40 characters.
+#[must_use]
+pub fn is_custom_framework(name: &str) -> bool {
+    static SHAPE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"^[a-z][a-z0-9-]{1,39}$").expect("valid pattern")
+    });
+    SHAPE.is_match(name) && !FRAMEWORKS.contains(&name)
+}
+
+/// Control ids of a team's own framework: any short printable id (`A.8.24`, `POL-7(b)`).
+const CUSTOM_CONTROL_ID: &str = r"^[A-Za-z0-9][A-Za-z0-9 ._:()/-]{0,63}$";
+
 fn control_id_is_well_formed(framework: &str, id: &str) -> bool {
+    static CUSTOM: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new(CUSTOM_CONTROL_ID).expect("valid pattern"));
+    if is_custom_framework(framework) {
+        return CUSTOM.is_match(id);
+    }
     static PATTERNS: std::sync::LazyLock<std::collections::HashMap<&'static str, regex::Regex>> =
         std::sync::LazyLock::new(|| {
             FRAMEWORKS
@@ -154,6 +193,17 @@ mod tests {
     fn malformed_ids_and_unknown_frameworks_are_rejected() {
         assert!(!control_id_is_well_formed("soc2", "6.1"));
         assert!(!control_id_is_well_formed("fsbp", "S3"));
-        assert!(!control_id_is_well_formed("no-such-framework", "1.1"));
+        assert!(!control_id_is_well_formed("NoSuchFramework", "1.1"));
+    }
+
+    #[test]
+    fn a_framework_of_ones_own_takes_short_printable_ids() {
+        assert!(is_custom_framework("iso27001"));
+        assert!(!is_custom_framework("soc2"));
+        assert!(!is_custom_framework("ISO 27001"));
+        assert!(control_id_is_well_formed("iso27001", "A.8.24"));
+        assert!(control_id_is_well_formed("acme-policy", "POL-7(b)"));
+        assert!(!control_id_is_well_formed("iso27001", ""));
+        assert!(!control_id_is_well_formed("iso27001", "bad\u{7}id"));
     }
 }

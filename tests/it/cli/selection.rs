@@ -119,3 +119,32 @@ fn scan_evaluates_only_the_selected_rules() {
             .all(|f| rules.iter().any(|r| r["id"] == f["rule_id"]))
     );
 }
+
+#[test]
+fn a_framework_of_ones_own_maps_selects_and_is_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let rule =
+        std::fs::read_to_string(super::root().join("rules/s3/s3-bucket-versioning-enabled.yaml"))
+            .unwrap()
+            .replacen("frameworks:\n", "frameworks:\n  iso27001: [A.8.13]\n", 1);
+    assert!(rule.contains("iso27001"));
+    super::write(dir.path(), "versioning.yaml", &rule);
+    let run = posture()
+        .args([
+            "scan",
+            "--inventory",
+            "fixtures/example-account.json",
+            "--format",
+            "json",
+            "--rules",
+        ])
+        .arg(dir.path())
+        .args(["--framework", "ISO27001:a.8.13"])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&run.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&run.stderr)));
+    let rules = report["rules"].as_array().unwrap();
+    assert_eq!(ids(rules), ["s3-bucket-versioning-enabled"]);
+    assert!(report["summary"]["by_framework"]["iso27001"]["A.8.13"].is_object());
+}

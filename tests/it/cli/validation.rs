@@ -123,6 +123,6 @@ fn no_panic_on_truncated_or_mangled_input() {
 #[test]
 fn malformed_and_duplicate_control_ids() {
     insta::assert_snapshot!(errors(&format!(
-        "{HEAD}resource: aws.kms.key\nassert: {{ rotation.enabled: {{ equals: true }} }}\nframeworks:\n  soc2: [CC6.1, CC6.1]\n  fsbp: [KMS-4]\n  hipaa: [\"164.312\"]\n  iso27001: [A.8]\n"
+        "{HEAD}resource: aws.kms.key\nassert: {{ rotation.enabled: {{ equals: true }} }}\nframeworks:\n  soc2: [CC6.1, CC6.1]\n  fsbp: [KMS-4]\n  hipaa: [\"164.312\"]\n  iso27001: [A.8]\n  hippa: [\"164.312(a)\"]\n  Mine: [x]\n"
     )));
 }
