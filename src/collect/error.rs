@@ -76,7 +76,7 @@ pub enum TargetError {
     #[error("the region list is empty")]
     EmptyRegionList,
     /// STS GetCallerIdentity failed: no credentials, an expired session, a role not assumable.
-    #[error("cannot identify the account of {target}: {error}")]
+    #[error("cannot identify the account of {target}: {error}{}", credential_hint(target, &error.message))]
     Identify {
         /// The target, as `--profile`/`--role-arn` named it.
         target: String,
@@ -94,6 +94,27 @@ pub enum TargetError {
     /// `--regions all` found no enabled region.
     #[error("account:ListRegions returned no enabled region; pass --regions")]
     NoEnabledRegion,
+}
+
+/// What to do about the two credential failures people hit first, which the SDK words for its
+/// own developers: a profile that does not exist, and no credentials anywhere.
+fn credential_hint(target: &str, message: &str) -> &'static str {
+    let no_credentials = message.contains("no providers in chain provided credentials")
+        || message.contains("NoCredentials");
+    // With no config file at all, the SDK reports a missing profile as "no credentials".
+    if message.contains("was not defined") || (no_credentials && target.starts_with("profile ")) {
+        "\n  hint: that profile is in neither the config file (AWS_CONFIG_FILE, default \
+         ~/.aws/config) nor the credentials file (AWS_SHARED_CREDENTIALS_FILE, default \
+         ~/.aws/credentials); `aws configure list-profiles` lists the ones that are"
+    } else if no_credentials {
+        "\n  hint: no credentials were found. Tried, in order: AWS_ACCESS_KEY_ID and \
+         AWS_SECRET_ACCESS_KEY, AWS_PROFILE or the default profile in the config and credentials \
+         files (including SSO and credential_process), web identity (AWS_WEB_IDENTITY_TOKEN_FILE), \
+         the ECS container and EC2 instance metadata. Set one of them, pass --profile, or run \
+         `aws sso login`; an offline scan needs none (--inventory FILE)"
+    } else {
+        ""
+    }
 }
 
 impl TargetError {

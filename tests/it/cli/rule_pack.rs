@@ -409,3 +409,37 @@ fn a_rule_pack_brings_its_own_escalation_catalog() {
     assert!(stderr.contains("escalation-paths.data.yaml:5"), "{stderr}");
     assert!(stderr.contains("not an action name"), "{stderr}");
 }
+
+/// The two credential mistakes people make first get a hint saying what was tried and what to
+/// do, not only the SDK's words.
+#[test]
+fn credential_failures_say_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = super::write(dir.path(), "config", "[profile real]\nregion = us-east-1\n");
+    let scan = |extra: &[&str]| {
+        let run = super::posture()
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env("AWS_CONFIG_FILE", &config)
+            .args([
+                "scan",
+                "--region",
+                "us-east-1",
+                "--endpoint-url",
+                "http://127.0.0.1:9",
+            ])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(run.status.code(), Some(2), "no account reachable");
+        String::from_utf8_lossy(&run.stderr).into_owned()
+    };
+    let unknown = scan(&["--profile", "nope"]);
+    assert!(
+        unknown.contains("profile `nope` was not defined"),
+        "{unknown}"
+    );
+    assert!(unknown.contains("aws configure list-profiles"), "{unknown}");
+    let none = scan(&[]);
+    assert!(none.contains("no credentials were found"), "{none}");
+    assert!(none.contains("--inventory FILE"), "{none}");
+}
