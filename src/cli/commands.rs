@@ -275,6 +275,41 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
         }
     }
     outputs.write(&report, &output::table_layout(args.color, args.show_pass))?;
+    // Nothing on the terminal says how the scan went when every report went to a file (or
+    // stdout carries a machine format): one line on stderr does.
+    let table_on_stdout = outputs
+        .outputs
+        .iter()
+        .any(|(f, d)| *f == super::Format::Table && matches!(d, output::Destination::Stdout));
+    if !table_on_stdout && !args.quiet {
+        let files: Vec<String> = outputs
+            .outputs
+            .iter()
+            .filter_map(|(_, d)| match d {
+                output::Destination::File(path) => Some(path.display().to_string()),
+                output::Destination::Stdout => None,
+            })
+            .collect();
+        let s = &report.summary.findings;
+        eprintln!(
+            "posture: {} rules over {} resources: {} passed, {} failed, {} errors{}{}",
+            report.summary.rules,
+            report.source.resource_count,
+            s.pass,
+            s.fail,
+            s.error,
+            if s.suppressed > 0 {
+                format!(", {} suppressed", s.suppressed)
+            } else {
+                String::new()
+            },
+            if files.is_empty() {
+                String::new()
+            } else {
+                format!("; wrote {}", files.join(", "))
+            }
+        );
+    }
     if args.exit_zero {
         return Ok(0);
     }

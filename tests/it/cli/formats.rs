@@ -347,3 +347,29 @@ fn config_rejects_unknown_keys_with_a_line() {
         .stderr(predicates::str::contains("output_directory"))
         .stderr(predicates::str::contains("line 2"));
 }
+
+/// When no table reaches the terminal, one line on stderr still says how the scan went and
+/// where the reports are; -q silences it, and a table on stdout makes it redundant.
+#[test]
+fn a_scan_writing_only_files_says_how_it_went_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.json");
+    let run = |extra: &[&str]| {
+        super::posture()
+            .args(["scan", "--inventory", "fixtures/example-account.json"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let quiet_file = run(&["--format", "json", "--output", out.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&quiet_file.stderr);
+    let line = regex::Regex::new(
+        r"(?m)^posture: \d+ rules over 57 resources: \d+ passed, \d+ failed, \d+ errors; wrote .*r\.json$",
+    )
+    .unwrap();
+    assert!(line.is_match(&stderr), "{stderr}");
+    let silenced = run(&["--format", "json", "--output", out.to_str().unwrap(), "-q"]);
+    assert!(!String::from_utf8_lossy(&silenced.stderr).contains("posture:"));
+    let table = run(&[]);
+    assert!(!String::from_utf8_lossy(&table.stderr).contains("posture:"));
+}
