@@ -77,7 +77,11 @@ pub fn plan(
         .copied()
         .filter(|f| *f != Format::Table)
         .collect();
+    // `--output -` is stdout, as everywhere on the command line.
+    let to_stdout = output.is_some_and(|p| p == std::path::Path::new("-"));
+    let output = output.filter(|_| !to_stdout);
     let dir = match (output, output_dir) {
+        _ if to_stdout => None,
         (Some(_), _) => None,
         (None, Some(dir)) => Some(dir.to_path_buf()),
         (None, None) => config.output_dir.clone(),

@@ -373,3 +373,15 @@ fn a_scan_writing_only_files_says_how_it_went_on_stderr() {
     let table = run(&[]);
     assert!(!String::from_utf8_lossy(&table.stderr).contains("posture:"));
 }
+
+#[test]
+fn output_dash_is_stdout() {
+    let run = super::posture()
+        .args(["scan", "--inventory", "fixtures/example-account.json"])
+        .args(["--format", "json", "--output", "-"])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&run.stdout).expect("the JSON report on stdout");
+    assert!(report["rules"].is_array());
+    assert!(!std::path::Path::new("-").exists(), "no file named -");
+}
