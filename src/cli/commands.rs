@@ -145,6 +145,13 @@ fn load_rules(spec: &PackSpec) -> anyhow::Result<Option<RuleSet>> {
     }
 }
 
+/// Prints each problem of a rule-set step (overrides, selection) as one error line.
+fn print_problems(problems: &[String]) {
+    for p in problems {
+        eprintln!("error: {}", untrusted::line(p));
+    }
+}
+
 fn now_utc() -> String {
     OffsetDateTime::now_utc()
         .format(&Rfc3339)
@@ -199,16 +206,11 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
     let Some(mut set) = load_rules(&pack_spec(&args.pack, &[], &config))? else {
         return Ok(2);
     };
-    if let Err(problems) = set.apply_overrides(&overrides) {
-        for p in problems {
-            eprintln!("error: {}", untrusted::line(&p));
-        }
-        return Ok(2);
-    }
-    if let Err(problems) = set.select(&rules::Selection::from(&args.filter)) {
-        for p in problems {
-            eprintln!("error: {}", untrusted::line(&p));
-        }
+    if let Err(problems) = set
+        .apply_overrides(&overrides)
+        .and_then(|()| set.select(&rules::Selection::from(&args.filter)))
+    {
+        print_problems(&problems);
         return Ok(2);
     }
 
@@ -462,9 +464,7 @@ fn list(spec: &PackSpec, selection: &rules::Selection, format: ListFormat) -> an
         return Ok(2);
     };
     if let Err(problems) = set.select(selection) {
-        for p in problems {
-            eprintln!("error: {}", untrusted::line(&p));
-        }
+        print_problems(&problems);
         return Ok(2);
     }
     let frameworks_of = |rule: &rules::Rule| -> String {

@@ -36,6 +36,29 @@ pub fn posture() -> Command {
     cmd
 }
 
+/// `scan --format json` of the example account with `extra` flags: the exit code and the
+/// report printed on stdout.
+pub fn example_report(extra: &[&str]) -> (Option<i32>, serde_json::Value) {
+    let out = posture()
+        .args([
+            "scan",
+            "--inventory",
+            "fixtures/example-account.json",
+            "--format",
+            "json",
+        ])
+        .args(extra)
+        .output()
+        .expect("runs");
+    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
+        panic!(
+            "stdout is not a JSON report; stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code(), report)
+}
+
 pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, text).expect("write test file");

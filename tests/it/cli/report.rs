@@ -3,24 +3,9 @@
 use serde_json::Value;
 
 fn json_report(extra: &[&str]) -> Value {
-    let out = super::posture()
-        .args([
-            "scan",
-            "--inventory",
-            "fixtures/example-account.json",
-            "--format",
-            "json",
-        ])
-        .args(extra)
-        .output()
-        .expect("runs");
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("stdout is the JSON report")
+    let (code, report) = super::example_report(extra);
+    assert_eq!(code, Some(1), "the example account has failures");
+    report
 }
 
 #[test]

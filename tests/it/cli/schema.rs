@@ -93,17 +93,7 @@ fn version_names_the_commit_and_build_date() {
     .unwrap();
     assert!(shape.is_match(&text), "{text:?}");
     // The same commit the reports record.
-    let report = super::posture()
-        .args([
-            "scan",
-            "--inventory",
-            "fixtures/example-account.json",
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
-    let report: Value = serde_json::from_slice(&report.stdout).unwrap();
+    let (_, report) = super::example_report(&[]);
     assert!(text.contains(report["tool"]["commit"].as_str().unwrap()));
 }
 

@@ -85,21 +85,8 @@ fn a_filter_matching_nothing_is_an_error_not_an_empty_scan() {
 
 #[test]
 fn scan_evaluates_only_the_selected_rules() {
-    let run = posture()
-        .args([
-            "scan",
-            "--inventory",
-            "fixtures/example-account.json",
-            "--format",
-            "json",
-            "--service",
-            "dynamodb",
-            "--severity",
-            "high,critical",
-        ])
-        .output()
-        .unwrap();
-    let report: Value = serde_json::from_slice(&run.stdout).unwrap();
+    let (_, report) =
+        super::example_report(&["--service", "dynamodb", "--severity", "high,critical"]);
     let rules = report["rules"].as_array().unwrap();
     assert!(!rules.is_empty());
     for rule in rules {
