@@ -88,6 +88,9 @@ pub struct Field {
     /// The collector always writes this field when it writes the object holding it
     /// (`required: true`); an inventory whose object lacks it is not posture's data.
     pub required: bool,
+    /// Every value a string field can hold (`values:`), when AWS documents a closed set: a rule
+    /// comparing it with anything else could never match, so that is a rule error. Empty: any.
+    pub values: Vec<String>,
 }
 
 impl Field {
@@ -104,6 +107,7 @@ impl Field {
             api: Vec::new(),
             derived_from: Vec::new(),
             required: false,
+            values: Vec::new(),
         }
     }
 }
@@ -403,6 +407,12 @@ fn parse_field(context: &str, spec: &Value, shapes: &Value) -> Result<Field, Str
         .get("required")
         .and_then(Value::as_bool)
         .unwrap_or(false);
+    if let Some(values) = spec.get("values") {
+        field.values = values
+            .as_array()
+            .and_then(|v| v.iter().map(|x| x.as_str().map(String::from)).collect())
+            .ok_or(format!("{context}: `values` is a list of strings"))?;
+    }
     let fields = match spec.get("ref").and_then(Value::as_str) {
         Some(shape) => shapes
             .get(shape)

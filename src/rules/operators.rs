@@ -426,7 +426,56 @@ impl Ctx<'_> {
             );
             return None;
         }
+        if let Some(field) = expected
+            && !self.known_values(node, field, std::slice::from_ref(&value))
+        {
+            return None;
+        }
         Some(operand)
+    }
+
+    /// Whether every string of `values` is one the field can hold (when the catalog lists
+    /// them); otherwise an error with the nearest known value.
+    fn known_values(&mut self, node: &Node, field: &Field, values: &[Value]) -> bool {
+        if field.values.is_empty() {
+            return true;
+        }
+        let Some(unknown) = values
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|v| !field.values.iter().any(|k| k == v))
+        else {
+            return true;
+        };
+        let known = field.values.join(", ");
+        let near = crate::catalog::nearest(unknown, field.values.iter().map(String::as_str));
+        let case = field
+            .values
+            .iter()
+            .find(|k| k.eq_ignore_ascii_case(unknown));
+        let help = match (case, near.first()) {
+            (Some(k), _) => {
+                format!("did you mean `{k}`? Values are case-sensitive; one of {known}")
+            }
+            (None, Some(k)) => format!("did you mean `{k}`? One of {known}"),
+            (None, None) => format!("one of {known}"),
+        };
+        // In a list, point at the item.
+        let at = match &node.kind {
+            crate::yaml::Kind::Seq(items) => items
+                .iter()
+                .find(|i| i.as_str() == Some(unknown))
+                .unwrap_or(node),
+            _ => node,
+        };
+        self.error_help(
+            at,
+            format!(
+                "`{unknown}` is not a value this field can hold, so the check could never match"
+            ),
+            help,
+        );
+        false
     }
 
     pub(super) fn list_operand(&mut self, node: &Node, field: &Field) -> Option<Operand> {
@@ -450,6 +499,9 @@ impl Ctx<'_> {
                     json_kind(bad)
                 ),
             );
+            return None;
+        }
+        if !self.known_values(node, field, items) {
             return None;
         }
         Some(operand)

@@ -126,3 +126,35 @@ fn malformed_and_duplicate_control_ids() {
         "{HEAD}resource: aws.kms.key\nassert: {{ rotation.enabled: {{ equals: true }} }}\nframeworks:\n  soc2: [CC6.1, CC6.1]\n  fsbp: [KMS-4]\n  hipaa: [\"164.312\"]\n  iso27001: [A.8]\n  hippa: [\"164.312(a)\"]\n  Mine: [x]\n"
     )));
 }
+
+#[test]
+fn literals_outside_a_closed_set_of_values() {
+    let text = errors(&format!(
+        "{HEAD}resource: aws.kms.key\nassert:\n  metadata.manager: {{ equals: CUSTOMR }}\n  metadata.state: {{ in: [Enabled, disabled] }}\n"
+    ));
+    assert!(
+        text.contains("8:31: error: `CUSTOMR` is not a value this field can hold"),
+        "{text}"
+    );
+    assert!(
+        text.contains("did you mean `CUSTOMER`? One of AWS, CUSTOMER"),
+        "{text}"
+    );
+    assert!(
+        text.contains("9:35: error: `disabled` is not a value this field can hold"),
+        "the list item is pointed at: {text}"
+    );
+    assert!(
+        text.contains("did you mean `Disabled`? Values are case-sensitive"),
+        "{text}"
+    );
+    // An open field (runtimes change every year) takes any string.
+    assert!(
+        posture::rules::parse_str(
+            Path::new("rules/example.yaml"),
+            &format!("{HEAD}resource: aws.lambda.function\nassert:\n  configuration.runtime: {{ not_equals: python9.99 }}\n"),
+            Catalog::builtin()
+        )
+        .is_ok()
+    );
+}
