@@ -10,7 +10,9 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::output;
-use super::{Cli, Command, DiffArgs, DiffFormat, ListFormat, RulePack, RulesCommand, ScanArgs};
+use super::{
+    Cli, Command, DiffArgs, DiffFormat, GroupBy, ListFormat, RulePack, RulesCommand, ScanArgs,
+};
 use crate::catalog::{self, Catalog, Field, FieldType};
 use crate::config::Config;
 use crate::inventory::Inventory;
@@ -152,6 +154,11 @@ fn print_problems(problems: &[String]) {
     }
 }
 
+/// "1 rule", "42 rules".
+fn rule_count(n: usize) -> String {
+    format!("{n} rule{}", if n == 1 { "" } else { "s" })
+}
+
 fn now_utc() -> String {
     OffsetDateTime::now_utc()
         .format(&Rfc3339)
@@ -214,12 +221,20 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
         return Ok(2);
     }
 
-    let (inventory, source) = if let Some(path) = &args.inventory {
+    let focus = match crate::eval::ResourceFocus::new(&args.resource_arns, &args.resource_tags) {
+        Ok(focus) => focus,
+        Err(problem) => {
+            print_problems(&[problem]);
+            return Ok(2);
+        }
+    };
+    let (inventory, mut source) = if let Some(path) = &args.inventory {
         load_inventory(path)?
     } else {
         let options = args.live.options(&config.regions)?;
         let plan = Plan::from_rules(&set);
-        let inventory = super::live::collect(&options, &plan, args.quiet)?;
+        let banner = rule_count(set.rules.len());
+        let inventory = super::live::collect(&options, &plan, &banner, args.quiet)?;
         if let Some(path) = &args.save_inventory {
             inventory.save(path)?;
         }
@@ -231,8 +246,10 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
                 .map(|p| p.display().to_string()),
             inventory_sha256: None,
             collected_at: inventory.collected_at.clone(),
+            endpoint_url: inventory.endpoint_url.clone(),
             accounts: inventory.accounts.clone(),
             resource_count: inventory.resources.len(),
+            focus: None,
         };
         (inventory, source)
     };
@@ -254,7 +271,8 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
     };
     // --show-pass lists passes in the table, so the report carries them too.
     let include_pass = args.include_pass || args.show_pass;
-    let evaluation = crate::eval::evaluate_keeping(&set, inventory, now, include_pass);
+    source.focus = focus.record(&inventory.resources);
+    let evaluation = crate::eval::evaluate_focused(&set, inventory, now, include_pass, &focus);
     let mut report = Report::build(ReportInput {
         rules: &set,
         evaluation,
@@ -276,7 +294,13 @@ fn scan(args: ScanArgs) -> anyhow::Result<u8> {
             eprintln!("warning: {}", untrusted::line(&warning));
         }
     }
-    outputs.write(&report, &output::table_layout(args.color, args.show_pass))?;
+    let selection = rules::Selection::from(&args.filter);
+    report.restrict_frameworks(|framework, control| selection.keeps_control(framework, control));
+    let layout = report::table::Layout {
+        by_framework: args.group_by == GroupBy::Framework,
+        ..output::table_layout(args.color, args.show_pass)
+    };
+    outputs.write(&report, &layout)?;
     // Nothing on the terminal says how the scan went when every report went to a file (or
     // stdout carries a machine format): one line on stderr does.
     let table_on_stdout = outputs
@@ -335,16 +359,21 @@ fn load_inventory(path: &std::path::Path) -> anyhow::Result<(Inventory, Source)>
         inventory_path: Some(path.display().to_string()),
         inventory_sha256: Some(sha256),
         collected_at: inventory.collected_at.clone(),
+        endpoint_url: inventory.endpoint_url.clone(),
         accounts: inventory.accounts.clone(),
         resource_count: inventory.resources.len(),
+        focus: None,
     };
     Ok((inventory, source))
 }
 
 fn snapshot(args: super::live::SnapshotArgs) -> anyhow::Result<u8> {
     let (config, _) = Config::load(None)?;
-    let plan = if args.rules.is_empty() {
-        Plan::everything(Catalog::builtin())
+    let (plan, banner) = if args.rules.is_empty() {
+        (
+            Plan::everything(Catalog::builtin()),
+            "every attribute".to_string(),
+        )
     } else {
         // The rules name what to collect: exactly these, not the built-in pack beside them.
         let spec = PackSpec {
@@ -354,10 +383,11 @@ fn snapshot(args: super::live::SnapshotArgs) -> anyhow::Result<u8> {
         let Some(set) = load_rules(&spec)? else {
             return Ok(2);
         };
-        Plan::from_rules(&set)
+        let banner = format!("what {} read", rule_count(set.rules.len()));
+        (Plan::from_rules(&set), banner)
     };
     let options = args.live.options(&config.regions)?;
-    let inventory = super::live::collect(&options, &plan, args.quiet)?;
+    let inventory = super::live::collect(&options, &plan, &banner, args.quiet)?;
     inventory.save(&args.output)?;
     if !args.quiet {
         eprintln!(

@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::collect::{self, CollectOptions, Progress, RegionSelection};
-use crate::inventory::Inventory;
+use crate::inventory::{AccountScope, Inventory};
 use crate::plan::Plan;
 
 #[derive(Args, Debug, Clone, Default)]
@@ -96,43 +96,155 @@ impl LiveArgs {
     }
 }
 
-/// A progress bar on stderr when it is a terminal; silent otherwise.
-struct Bar(Option<ProgressBar>);
+/// Progress on stderr: the accounts as they are identified (always, unless quiet), and on a
+/// terminal two bars with known totals: service collections (one service in one account and
+/// region, planned once the accounts are known) and resources read (growing as listings
+/// return). The bars end as one line that stays on screen.
+struct Bar {
+    quiet: bool,
+    bars: Option<(MultiProgress, ProgressBar, ProgressBar)>,
+}
+
+impl Bar {
+    fn new(quiet: bool) -> Self {
+        let bars = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+            let style = |unit: &str| {
+                ProgressStyle::with_template(&format!(
+                    "{{prefix:>9}} [{{bar:32}}] {{pos}}/{{len}} {unit} {{elapsed}}"
+                ))
+                .map_or_else(
+                    |_| ProgressStyle::default_bar(),
+                    |s| s.progress_chars("=> "),
+                )
+            };
+            let services = multi.add(ProgressBar::new(0));
+            services.set_style(style("service reads"));
+            services.set_prefix("services");
+            let resources = multi.add(ProgressBar::new(0));
+            resources.set_style(style("resources"));
+            resources.set_prefix("resources");
+            services.enable_steady_tick(Duration::from_millis(120));
+            (multi, services, resources)
+        });
+        Bar { quiet, bars }
+    }
+
+    fn line(&self, text: &str) {
+        if self.quiet {
+            return;
+        }
+        let text = crate::untrusted::line(text);
+        match &self.bars {
+            Some((multi, _, _)) => {
+                let _ = multi.println(text);
+            }
+            None => eprintln!("{text}"),
+        }
+    }
+
+    /// Replaces the bars with one line saying what was collected, kept on screen.
+    fn finish(self, summary: Option<&str>) {
+        if let Some((multi, services, resources)) = self.bars {
+            services.finish_and_clear();
+            resources.finish_and_clear();
+            let _ = multi.clear();
+        }
+        if let Some(summary) = summary.filter(|_| !self.quiet) {
+            eprintln!("{}", crate::untrusted::line(summary));
+        }
+    }
+}
 
 impl Progress for Bar {
     fn add_total(&self, n: u64) {
-        if let Some(bar) = &self.0 {
+        if let Some((_, _, bar)) = &self.bars {
             bar.inc_length(n);
         }
     }
 
     fn advance(&self, n: u64) {
-        if let Some(bar) = &self.0 {
+        if let Some((_, _, bar)) = &self.bars {
             bar.inc(n);
+        }
+    }
+
+    fn account_ready(&self, account: &AccountScope) {
+        self.line(&format!(
+            "  account {} as {}, regions {}",
+            account.account,
+            if account.caller_arn.is_empty() {
+                "an unknown caller"
+            } else {
+                &account.caller_arn
+            },
+            account.regions.join(", ")
+        ));
+    }
+
+    fn services_planned(&self, n: u64) {
+        if let Some((_, bar, _)) = &self.bars {
+            bar.inc_length(n);
+        }
+    }
+
+    fn service_done(&self) {
+        if let Some((_, bar, _)) = &self.bars {
+            bar.inc(1);
         }
     }
 }
 
-/// Collects the plan's resources from live accounts.
-pub fn collect(options: &CollectOptions, plan: &Plan, quiet: bool) -> anyhow::Result<Inventory> {
-    let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
-        let bar = ProgressBar::new(0);
-        if let Ok(style) =
-            ProgressStyle::with_template("{spinner} collecting {pos}/{len} resources {elapsed}")
-        {
-            bar.set_style(style);
-        }
-        bar.enable_steady_tick(Duration::from_millis(120));
-        bar
-    });
+/// What a live scan is about to do, before any request: the rules, the targets, the regions
+/// and, above all, the endpoint, so an emulator run is never mistaken for a real account.
+fn banner(options: &CollectOptions, what: &str) -> String {
+    let targets = match (options.profiles.len(), options.role_arns.len()) {
+        (0, 0) => "the default credentials".to_string(),
+        (p, 0) => format!("{p} profile{}", if p == 1 { "" } else { "s" }),
+        (0, r) => format!("{r} role{}", if r == 1 { "" } else { "s" }),
+        (p, r) => format!("{p} profiles and {r} roles"),
+    };
+    let regions = match &options.regions {
+        RegionSelection::Default => "the default region".to_string(),
+        RegionSelection::List(list) => format!("regions {}", list.join(", ")),
+        RegionSelection::All => "every enabled region".to_string(),
+    };
+    let endpoint = match &options.endpoint_url {
+        Some(url) => format!("endpoint {url} (not AWS: an emulator or a proxy)"),
+        None => "AWS endpoints".to_string(),
+    };
+    format!("posture: collecting {what} with {targets}, {regions}, through {endpoint}")
+}
+
+/// Collects the plan's resources from live accounts; `what` says what is collected (for the
+/// banner: "42 rules", "every attribute").
+pub fn collect(
+    options: &CollectOptions,
+    plan: &Plan,
+    what: &str,
+    quiet: bool,
+) -> anyhow::Result<Inventory> {
+    let started = std::time::Instant::now();
+    let progress = Bar::new(quiet);
+    progress.line(&banner(options, what));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let progress = Bar(bar);
     let inventory = runtime.block_on(collect::collect(options, plan, &progress));
-    if let Some(bar) = progress.0 {
-        bar.finish_and_clear();
+    match &inventory {
+        Ok(inventory) => progress.finish(Some(&format!(
+            "  collected {} resources from {} account{} in {:.1} s",
+            inventory.resources.len(),
+            inventory.accounts.len(),
+            if inventory.accounts.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
+            started.elapsed().as_secs_f64()
+        ))),
+        Err(_) => progress.finish(None),
     }
     Ok(inventory?)
 }

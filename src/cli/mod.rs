@@ -274,6 +274,17 @@ pub enum Format {
     Csv,
     /// A short summary for a PR comment or $`GITHUB_STEP_SUMMARY` (report.md).
     Markdown,
+    /// One self-contained page: summary, framework controls, filterable findings (report.html).
+    Html,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+/// What the table lists.
+pub enum GroupBy {
+    /// The failing findings, then one line per rule.
+    Rule,
+    /// The compliance view: per framework, each control's verdict, title and rules.
+    Framework,
 }
 
 #[derive(Args, Debug)]
@@ -300,7 +311,7 @@ pub struct ScanArgs {
     #[arg(long, value_name = "FILE", conflicts_with = "output_dir")]
     pub output: Option<PathBuf>,
     /// Write every non-table format to DIR (report.json, report.sarif, report.junit.xml,
-    /// report.csv, report.md).
+    /// report.csv, report.md, report.html).
     #[arg(long, short = 'o', value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
     /// Suppressions file (YAML): accepted risks with justification and expiry.
@@ -310,6 +321,9 @@ pub struct ScanArgs {
     /// --include-pass).
     #[arg(long)]
     pub show_pass: bool,
+    /// What the table lists: findings and rules, or per framework each control's verdict.
+    #[arg(long, value_enum, default_value = "rule")]
+    pub group_by: GroupBy,
     /// Colour status and severity in the table: auto (on a terminal, unless `NO_COLOR` is
     /// set), always or never.
     #[arg(long, value_enum, default_value = "auto")]
@@ -334,6 +348,14 @@ pub struct ScanArgs {
     /// Which of the loaded rules to run.
     #[command(flatten)]
     pub filter: RuleFilter,
+    /// Judge only resources whose ARN matches (repeatable; globs, `*` crosses `/`). Every
+    /// resource is still read where a rule refers to others.
+    #[arg(long = "resource-arn", value_name = "GLOB")]
+    pub resource_arns: Vec<String>,
+    /// Judge only resources carrying this tag (repeatable, all must match): `Env=prod`, or
+    /// `Env` for any value.
+    #[arg(long = "resource-tag", value_name = "KEY[=VALUE]")]
+    pub resource_tags: Vec<String>,
     /// Config file (default: ./posture.toml when present).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,

@@ -32,6 +32,7 @@ pub fn file_name(format: Format) -> &'static str {
         Format::Junit => "report.junit.xml",
         Format::Csv => "report.csv",
         Format::Markdown => "report.md",
+        Format::Html => "report.html",
     }
 }
 
@@ -58,7 +59,7 @@ pub fn plan(
             .map(|name| {
                 Format::from_str(name, true).map_err(|_| {
                     anyhow::anyhow!(
-                        "config: unknown format `{name}`; known: table, json, sarif, junit, csv, markdown"
+                        "config: unknown format `{name}`; known: table, json, sarif, junit, csv, markdown, html"
                     )
                 })
             })
@@ -104,7 +105,7 @@ pub fn plan(
     } else if let Some(dir) = &dir {
         anyhow::ensure!(
             !files.is_empty(),
-            "--output-dir {} needs a file format: give --format json, sarif, junit, csv or markdown",
+            "--output-dir {} needs a file format: give --format json, sarif, junit, csv, markdown or html",
             dir.display()
         );
         // `-o report.json` meant --output before -o named a directory; say so rather than
@@ -163,6 +164,7 @@ pub fn render(
         Format::Junit => report::junit::render(report),
         Format::Csv => report::csv::render(report)?,
         Format::Markdown => report::markdown::render(report),
+        Format::Html => report::html::render(report),
     })
 }
 
@@ -215,5 +217,6 @@ pub fn table_layout(color: super::ColorChoice, show_pass: bool) -> report::table
         width,
         color,
         show_pass,
+        by_framework: false,
     }
 }

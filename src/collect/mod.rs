@@ -125,6 +125,12 @@ pub trait Progress: Send + Sync {
     fn add_total(&self, n: u64);
     /// `n` more resources are done.
     fn advance(&self, n: u64);
+    /// An account was identified and will be read in these regions.
+    fn account_ready(&self, _account: &AccountScope) {}
+    /// `n` service collections (one service in one account and region) are planned.
+    fn services_planned(&self, _n: u64) {}
+    /// One service collection finished: listed, and every resource read.
+    fn service_done(&self) {}
 }
 
 /// Reports nothing.
@@ -201,10 +207,12 @@ pub async fn collect(
             .iter()
             .map(|(ty, groups)| (ty.clone(), groups.iter().cloned().collect()))
             .collect();
-        accounts.push(AccountScope {
+        let scope = AccountScope {
             collected: Some(collected),
             ..AccountScope::new(&identity.account, &identity.caller_arn, regions)
-        });
+        };
+        progress.account_ready(&scope);
+        accounts.push(scope);
     }
 
     if accounts.is_empty() {
@@ -241,8 +249,10 @@ pub async fn collect(
     }
     // Each job is mostly waiting on permits; the bound only keeps the set of live futures small.
     let parallel_jobs = options.concurrency.max(1);
+    progress.services_planned(jobs.len() as u64);
     let mut results = futures::stream::iter(jobs).buffer_unordered(parallel_jobs);
     while let Some(docs) = results.next().await {
+        progress.service_done();
         resources.extend(docs);
     }
     drop(results);
@@ -255,6 +265,7 @@ pub async fn collect(
     let now = time::OffsetDateTime::now_utc();
     crate::derived::derive_all(&mut resources, now);
     let mut inventory = Inventory::new(accounts, resources);
+    inventory.endpoint_url.clone_from(&options.endpoint_url);
     inventory.collected_at = now
         .format(&time::format_description::well_known::Rfc3339)
         .ok();

@@ -4,6 +4,7 @@
 mod clause;
 mod coverage;
 mod describe;
+mod focus;
 mod index;
 
 use std::collections::{BTreeMap, HashMap};
@@ -17,6 +18,8 @@ pub use describe::describe;
 
 use crate::inventory::{AccountScope, Inventory, ResourceDoc};
 use crate::rules::{Rule, RuleSet, Severity};
+
+pub use focus::{FocusRecord, ResourceFocus};
 
 /// The evaluator's verdict on one rule and one resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -417,6 +420,7 @@ fn evaluate_rule(
     set: &RuleSet,
     ctx: &Context,
     keep_passes: bool,
+    focus: &ResourceFocus,
 ) -> (Vec<Finding>, RuleTally, ChecksByScope) {
     use rayon::prelude::*;
     let params = set.params_of(&rule.id);
@@ -429,6 +433,7 @@ fn evaluate_rule(
                 .map(Vec::as_slice)
                 .unwrap_or_default()
         })
+        .filter(|view| focus.includes(view.doc))
         .collect();
     let mut tally = RuleTally {
         resources_of_type: views.len(),
@@ -515,13 +520,31 @@ pub fn evaluate_keeping(
     now: OffsetDateTime,
     keep_passes: bool,
 ) -> Evaluation {
+    evaluate_focused(
+        set,
+        inventory,
+        now,
+        keep_passes,
+        &ResourceFocus::everything(),
+    )
+}
+
+/// `evaluate_keeping` judging only the resources in `focus`; every document is still read
+/// where a rule refers to other resources.
+pub fn evaluate_focused(
+    set: &RuleSet,
+    inventory: Inventory,
+    now: OffsetDateTime,
+    keep_passes: bool,
+    focus: &ResourceFocus,
+) -> Evaluation {
     use rayon::prelude::*;
     let mut inventory = inventory;
     let ctx = Context::taking_attributes(&mut inventory.resources, &inventory.accounts, now);
     let per_rule: Vec<(Vec<Finding>, RuleTally, ChecksByScope)> = set
         .rules
         .par_iter()
-        .map(|rule| evaluate_rule(rule, set, &ctx, keep_passes))
+        .map(|rule| evaluate_rule(rule, set, &ctx, keep_passes, focus))
         .collect();
     let mut evaluation = Evaluation::default();
     for (rule, (findings, tally, checks)) in set.rules.iter().zip(per_rule) {

@@ -179,6 +179,10 @@ pub struct Inventory {
     /// RFC 3339 time the collection finished; the clock that rules about age use offline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collected_at: Option<String>,
+    /// The endpoint every request went to when it was not AWS's own (`--endpoint-url`: an
+    /// emulator or a proxy), so a run against an emulator is never taken for a real account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint_url: Option<String>,
     /// Every account the collection reached.
     #[serde(default)]
     pub accounts: Vec<AccountScope>,
@@ -196,6 +200,7 @@ impl Inventory {
         Inventory {
             format_version: INVENTORY_FORMAT_VERSION,
             collected_at: None,
+            endpoint_url: None,
             accounts,
             resources,
         }

@@ -1,9 +1,11 @@
 //! The report model (the JSON report is canonical) and its renderers. Renderers only render:
 //! everything a view shows is in the model, so a saved report can be re-rendered later.
 
+pub mod compliance;
 pub mod coverage;
 pub mod csv;
 pub mod diff;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
@@ -61,10 +63,18 @@ pub struct Source {
     /// When the resources were collected (RFC 3339), the clock for age rules.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub collected_at: Option<String>,
+    /// The endpoint the resources were read through when it was not AWS's (an emulator or a
+    /// proxy, `--endpoint-url`); absent for AWS's own endpoints.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint_url: Option<String>,
     /// The accounts and regions the resources were collected from.
     pub accounts: Vec<AccountScope>,
     /// Number of resource documents evaluated.
     pub resource_count: usize,
+    /// The resources the verdicts are about, when `--resource-arn` or `--resource-tag` narrowed
+    /// them; absent when every resource was judged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub focus: Option<crate::eval::FocusRecord>,
 }
 
 /// How a rule came out over all resources of its type.
@@ -389,6 +399,10 @@ pub struct Report {
     pub builtin_pack: Option<crate::rules::BuiltinPack>,
     /// Every rule evaluated, with its outcome and counts.
     pub rules: Vec<RuleSummary>,
+    /// Name and control titles of each framework the rules map to, from the packs' framework
+    /// files (`frameworks/*.yaml`); only the controls the rules map to are listed.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub frameworks: BTreeMap<String, crate::rules::FrameworkTitles>,
     /// FAIL, ERROR and SUPPRESSED findings; PASS findings too when the report includes passes.
     pub findings: Vec<ReportFinding>,
     /// Whether PASS findings are listed in `findings`.
@@ -401,6 +415,29 @@ pub struct Report {
     pub warnings: Vec<String>,
     /// Totals by status, severity and framework control.
     pub summary: Summary,
+}
+
+/// The framework titles of the frameworks and controls that `rules` map to.
+fn mapped_framework_titles(
+    rules: &[RuleSummary],
+    titles: &BTreeMap<String, crate::rules::FrameworkTitles>,
+) -> BTreeMap<String, crate::rules::FrameworkTitles> {
+    let mut out: BTreeMap<String, crate::rules::FrameworkTitles> = BTreeMap::new();
+    for rule in rules {
+        for (framework, controls) in &rule.frameworks {
+            let Some(known) = titles.get(framework) else {
+                continue;
+            };
+            let entry = out.entry(framework.clone()).or_default();
+            entry.title.clone_from(&known.title);
+            for control in controls {
+                if let Some(title) = known.controls.get(control) {
+                    entry.controls.insert(control.clone(), title.clone());
+                }
+            }
+        }
+    }
+    out
 }
 
 /// What `Report::build` needs: the rules, their evaluation and the scan's metadata.
@@ -497,6 +534,7 @@ impl Report {
                 }
             }
         }
+        let frameworks = mapped_framework_titles(&rule_summaries, &rules.frameworks);
         let findings = evaluation
             .findings
             .into_iter()
@@ -516,6 +554,7 @@ impl Report {
             rule_files: rules.files.clone(),
             builtin_pack: rules.builtin_pack.clone(),
             rules: rule_summaries,
+            frameworks,
             findings,
             includes_passes: include_passes,
             suppressions: None,
@@ -563,6 +602,25 @@ impl Report {
                 }
             }
         }
+    }
+
+    /// Keeps in the framework views (`summary.by_framework`, `frameworks`) only the controls
+    /// `keep` accepts; the rules keep their full mappings.
+    pub fn restrict_frameworks(&mut self, keep: impl Fn(&str, &str) -> bool) {
+        for (framework, controls) in &mut self.summary.by_framework {
+            controls.retain(|control, _| keep(framework, control));
+        }
+        self.summary
+            .by_framework
+            .retain(|_, controls| !controls.is_empty());
+        for (framework, titles) in &mut self.frameworks {
+            titles
+                .controls
+                .retain(|control, _| keep(framework, control));
+        }
+        let mapped = &self.summary.by_framework;
+        self.frameworks
+            .retain(|framework, _| mapped.contains_key(framework));
     }
 
     /// The rule summary of a finding's rule.

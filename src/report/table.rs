@@ -26,6 +26,8 @@ pub struct Layout {
     pub color: bool,
     /// List PASS findings too.
     pub show_pass: bool,
+    /// Show the compliance view (one line per framework control) instead of the findings.
+    pub by_framework: bool,
 }
 
 impl Default for Layout {
@@ -34,6 +36,7 @@ impl Default for Layout {
             width: 120,
             color: false,
             show_pass: false,
+            by_framework: false,
         }
     }
 }
@@ -72,6 +75,9 @@ struct RuleRow {
 /// Renders the report as text tables laid out for `layout`.
 #[must_use]
 pub fn render(report: &Report, layout: &Layout) -> String {
+    if layout.by_framework {
+        return render_controls(report, layout);
+    }
     let mut findings: Vec<&ReportFinding> = report
         .findings
         .iter()
@@ -147,6 +153,78 @@ pub fn render(report: &Report, layout: &Layout) -> String {
             }
         }
     }
+    out.push('\n');
+    out.push_str(&summary_lines(report, layout.width));
+    out
+}
+
+/// The compliance view: per framework a heading with its controls' verdicts, then per control
+/// its verdict, id and title, and the rules that give evidence for it with their outcomes.
+fn render_controls(report: &Report, layout: &Layout) -> String {
+    let mut out = String::new();
+    let frameworks = super::compliance::frameworks(report);
+    if frameworks.is_empty() {
+        out.push_str("No loaded rule maps to a framework.\n\n");
+    }
+    let indent = " ".repeat(16);
+    let inner = layout.width.saturating_sub(indent.len()).max(20);
+    for framework in &frameworks {
+        let tally: Vec<String> = framework
+            .tally()
+            .iter()
+            .map(|(o, n)| format!("{n} {}", o.as_str()))
+            .collect();
+        let head = match framework.title {
+            Some(title) => format!("{} [{}]", untrusted::line(title), framework.framework),
+            None => framework.framework.to_string(),
+        };
+        let head = format!(
+            "{head}: {} control{} ({})",
+            framework.controls.len(),
+            if framework.controls.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
+            tally.join(", ")
+        );
+        for line in wrap_words(&head, layout.width.max(20)) {
+            let _ = writeln!(out, "{}", paint_heading(&line, layout.color));
+        }
+        for control in &framework.controls {
+            // Padded so the id starts where the title and rules lines are indented.
+            let verdict = format!("{:<13}", control.outcome.as_str());
+            let id = untrusted::line(control.control);
+            let title = control.title.map(untrusted::line).unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  {} {id}",
+                paint_outcome(&verdict, control.outcome, layout.color)
+            );
+            for line in wrap_words(&title, inner)
+                .into_iter()
+                .filter(|l| !l.is_empty())
+            {
+                let _ = writeln!(out, "{indent}{line}");
+            }
+            let rules: Vec<String> = control
+                .rules
+                .iter()
+                .map(|r| format!("{} {}", r.outcome.as_str(), untrusted::line(&r.id)))
+                .collect();
+            for line in wrap_words(&rules.join(", "), inner) {
+                let _ = writeln!(out, "{indent}{line}");
+            }
+        }
+        out.push('\n');
+    }
+    out.push_str(&summary_lines(report, layout.width));
+    out
+}
+
+/// The closing lines of every table view: verdict totals, then coverage.
+fn summary_lines(report: &Report, width: usize) -> String {
+    let mut out = String::new();
     let by_sev: Vec<String> = report
         .summary
         .by_severity
@@ -174,9 +252,34 @@ pub fn render(report: &Report, layout: &Layout) -> String {
             String::new()
         }
     );
-    out.push('\n');
-    for line in [summary, coverage_line(&report.summary.coverage)] {
-        for wrapped in wrap_words(line.trim_end(), layout.width.max(20)) {
+    let mut lines = vec![summary, coverage_line(&report.summary.coverage)];
+    if let Some(focus) = &report.source.focus {
+        let mut given: Vec<String> = focus
+            .arns
+            .iter()
+            .map(|a| format!("--resource-arn {}", untrusted::line(a)))
+            .collect();
+        given.extend(
+            focus
+                .tags
+                .iter()
+                .map(|t| format!("--resource-tag {}", untrusted::line(t))),
+        );
+        lines.push(format!(
+            "Focus ({}): {} of {} resources judged.\n",
+            given.join(" "),
+            focus.resources_in_focus,
+            report.source.resource_count
+        ));
+    }
+    if let Some(url) = &report.source.endpoint_url {
+        lines.push(format!(
+            "Collected through {}, not AWS's endpoints: an emulator or a proxy.\n",
+            untrusted::line(url)
+        ));
+    }
+    for line in lines {
+        for wrapped in wrap_words(line.trim_end(), width.max(20)) {
             out.push_str(&wrapped);
             out.push('\n');
         }
@@ -185,7 +288,7 @@ pub fn render(report: &Report, layout: &Layout) -> String {
 }
 
 /// How much of the verdicts stand on data, and where they do not.
-fn coverage_line(coverage: &super::coverage::CoverageSummary) -> String {
+pub(super) fn coverage_line(coverage: &super::coverage::CoverageSummary) -> String {
     let total = coverage.decided + coverage.undecided;
     if coverage.undecided == 0 {
         return format!("Coverage: all {total} checks decided.\n");
@@ -341,6 +444,33 @@ fn paint_status(status: FindingStatus, color: bool) -> String {
         FindingStatus::Suppressed => Paint::new().dim(),
     };
     paint.force_styling(true).apply_to(text).to_string()
+}
+
+fn paint_outcome(text: &str, outcome: super::RuleOutcome, color: bool) -> String {
+    use super::RuleOutcome;
+    if !color {
+        return text.to_string();
+    }
+    let paint = match outcome {
+        RuleOutcome::Fail => Paint::new().red().bold(),
+        RuleOutcome::Error => Paint::new().yellow().bold(),
+        RuleOutcome::Pass => Paint::new().green(),
+        RuleOutcome::Suppressed | RuleOutcome::NotApplicable | RuleOutcome::NoResources => {
+            Paint::new().dim()
+        }
+    };
+    paint.force_styling(true).apply_to(text).to_string()
+}
+
+fn paint_heading(text: &str, color: bool) -> String {
+    if !color {
+        return text.to_string();
+    }
+    Paint::new()
+        .bold()
+        .force_styling(true)
+        .apply_to(text)
+        .to_string()
 }
 
 fn paint_severity(severity: Severity, color: bool) -> String {

@@ -108,7 +108,7 @@ fn control_id_pattern(framework: &str) -> &'static str {
     }
 }
 
-fn control_id_hint(framework: &str) -> &'static str {
+pub(crate) fn control_id_hint(framework: &str) -> &'static str {
     match framework {
         "soc2" => "SOC 2 (TSC 2017) ids look like CC6.1, A1.2, C1.2",
         "hipaa" => "HIPAA Security Rule ids look like 164.312(a)(2)(iv)",
@@ -135,7 +135,7 @@ pub fn is_custom_framework(name: &str) -> bool {
 /// Control ids of a team's own framework: any short printable id (`A.8.24`, `POL-7(b)`).
 const CUSTOM_CONTROL_ID: &str = r"^[A-Za-z0-9][A-Za-z0-9 ._:()/-]{0,63}$";
 
-fn control_id_is_well_formed(framework: &str, id: &str) -> bool {
+pub(crate) fn control_id_is_well_formed(framework: &str, id: &str) -> bool {
     static CUSTOM: std::sync::LazyLock<regex::Regex> =
         std::sync::LazyLock::new(|| regex::Regex::new(CUSTOM_CONTROL_ID).expect("valid pattern"));
     if is_custom_framework(framework) {

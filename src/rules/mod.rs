@@ -2,6 +2,7 @@
 
 mod data_files;
 mod diagnostic;
+mod framework_titles;
 mod frameworks;
 mod model;
 mod operators;
@@ -19,6 +20,7 @@ use serde_json::Value;
 use crate::input::{FileKind, InputError, InputProblem};
 
 pub use diagnostic::Diagnostic;
+pub use framework_titles::{FrameworkTitles, is_framework_file};
 pub use frameworks::FRAMEWORKS;
 pub use model::{
     Clause, Cmp, Op, Operand, ParamRange, Rule, RuleFile, RuleSet, Schedule, Severity,
@@ -79,14 +81,15 @@ impl std::fmt::Display for RuleErrors {
 
 impl std::error::Error for RuleErrors {}
 
-/// Rule files are YAML files; their sibling tests (`*.tests.yaml`) and data files
-/// (`*.data.yaml`) are not rules.
+/// Rule files are YAML files; their sibling tests (`*.tests.yaml`), data files
+/// (`*.data.yaml`) and framework files (`frameworks/*.yaml`) are not rules.
 #[must_use]
 pub fn is_rule_file(path: &Path) -> bool {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     (name.ends_with(".yaml") || name.ends_with(".yml"))
         && !name.ends_with(".tests.yaml")
         && !name.ends_with(".data.yaml")
+        && !is_framework_file(path)
 }
 
 /// Every file under `paths` matching `keep`, sorted so loading order never changes results.
@@ -119,7 +122,11 @@ pub fn find_files(paths: &[PathBuf], keep: fn(&Path) -> bool) -> anyhow::Result<
 
 /// Loads and validates every rule under `paths`. All errors of all files come back at once.
 pub fn load(paths: &[PathBuf], catalog: &Catalog) -> anyhow::Result<Result<RuleSet, RuleErrors>> {
-    let files = find_files(paths, is_rule_file)?;
+    // find_files keeps files named on the command line whatever their name: filter again.
+    let files: Vec<PathBuf> = find_files(paths, is_rule_file)?
+        .into_iter()
+        .filter(|p| !is_framework_file(p))
+        .collect();
     if files.is_empty() {
         let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         anyhow::bail!("no rule files (*.yaml) found in {}", shown.join(", "));
@@ -177,6 +184,7 @@ pub fn load(paths: &[PathBuf], catalog: &Catalog) -> anyhow::Result<Result<RuleS
         errors.sources.insert(file, text);
     }
     load_escalation_catalog(paths, &mut set, &mut errors)?;
+    load_framework_files(paths, &mut set, &mut errors)?;
     if !errors.diagnostics.is_empty() {
         return Ok(Err(errors));
     }
@@ -249,6 +257,9 @@ pub fn load_pack(
         set.rules.extend(user.rules);
         set.params.extend(user.params);
         set.files.extend(user.files);
+        for (name, titles) in user.frameworks {
+            set.frameworks.entry(name).or_default().merge(titles);
+        }
         if user.escalation_paths.is_some() {
             set.escalation_paths = user.escalation_paths;
         }
@@ -311,6 +322,42 @@ fn load_escalation_catalog(
         sha256: read.sha256,
     });
     errors.sources.insert(file.clone(), read.text);
+    Ok(())
+}
+
+/// Reads the framework files under `paths` (`frameworks/*.yaml`): names and control titles
+/// for the views, their digests recorded with the rule files. Two files of one framework merge.
+fn load_framework_files(
+    paths: &[PathBuf],
+    set: &mut RuleSet,
+    errors: &mut RuleErrors,
+) -> anyhow::Result<()> {
+    let found: Vec<PathBuf> = find_files(paths, is_framework_file)?
+        .into_iter()
+        .filter(|p| is_framework_file(p))
+        .collect();
+    for file in found {
+        let read = match pack::read(&file, FileKind::Rules) {
+            Ok(read) => read,
+            Err(InputError {
+                problem: InputProblem::Read(e),
+                ..
+            }) => anyhow::bail!("cannot read {}: {e}", file.display()),
+            Err(e) => {
+                errors.diagnostics.push(Diagnostic::from(&e));
+                continue;
+            }
+        };
+        match framework_titles::parse(&file, &read.text) {
+            Ok((name, titles)) => set.frameworks.entry(name).or_default().merge(titles),
+            Err(found) => errors.diagnostics.extend(found),
+        }
+        set.files.push(RuleFile {
+            path: file.display().to_string(),
+            sha256: read.sha256,
+        });
+        errors.sources.insert(file, read.text);
+    }
     Ok(())
 }
 

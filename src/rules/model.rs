@@ -329,6 +329,8 @@ pub struct RuleSet {
     pub escalation_paths: Option<Vec<crate::derived::iam::escalation::EscalationPath>>,
     /// The built-in pack, when it was loaded.
     pub builtin_pack: Option<super::BuiltinPack>,
+    /// Framework id -> its name and control titles, from the packs' framework files.
+    pub frameworks: BTreeMap<String, super::FrameworkTitles>,
 }
 
 impl Rule {

@@ -105,6 +105,25 @@ impl FrameworkFilter {
     }
 }
 
+impl Selection {
+    /// Whether a framework control is within the `--framework` filters (all are when none is
+    /// given), so views of a HIPAA-scoped scan show HIPAA's controls, not every mapping.
+    #[must_use]
+    pub fn keeps_control(&self, framework: &str, control: &str) -> bool {
+        self.frameworks.is_empty()
+            || self
+                .frameworks
+                .iter()
+                .map(|f| FrameworkFilter::parse(f))
+                .any(|f| {
+                    f.framework == framework
+                        && f.control
+                            .as_ref()
+                            .is_none_or(|c| c.eq_ignore_ascii_case(control))
+                })
+    }
+}
+
 impl RuleSet {
     /// Keeps the rules `selection` names. Errors name each filter that matched no loaded rule
     /// (with the nearest name), or say that the filters together left none.

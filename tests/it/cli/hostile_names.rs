@@ -43,7 +43,9 @@ fn hostile_names_reach_no_reader_as_control_characters() {
         .args([
             "--format", "table", "--format", "json", "--format", "sarif", "--format", "junit",
         ])
-        .args(["--format", "csv", "--format", "markdown"])
+        .args([
+            "--format", "csv", "--format", "markdown", "--format", "html",
+        ])
         .arg("--output-dir")
         .arg(&out_dir)
         .output()
@@ -108,6 +110,14 @@ fn hostile_names_reach_no_reader_as_control_characters() {
         .collect();
     assert!(messages.iter().any(|m| m.contains("HYPERLINK")));
     assert!(!messages.iter().any(|m| m.chars().any(acts_on_a_terminal)));
+
+    let html = read("report.html");
+    assert!(!html.chars().any(acts_on_a_terminal), "{html:?}");
+    assert!(
+        html.contains("&lt;b&gt;x&lt;/b&gt;"),
+        "markup in a name is text"
+    );
+    assert!(!html.contains("<b>x</b>") && !html.contains("(\"http://x\")"));
 
     let markdown = read("report.md");
     assert!(!markdown.chars().any(acts_on_a_terminal), "{markdown:?}");

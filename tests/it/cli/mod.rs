@@ -1,11 +1,13 @@
 //! End-to-end tests of the `posture` binary without AWS: rules, offline scans, reports.
 
 mod builtin_pack;
+mod compliance;
 mod diff;
 mod exit_codes;
 mod formats;
 mod hostile;
 mod hostile_names;
+mod html;
 mod report;
 mod rule_pack;
 mod schema;

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::posture;
+use super::{example_report, posture};
 
 fn listed(args: &[&str]) -> (i32, Vec<Value>, String) {
     let run = posture()
@@ -85,8 +85,7 @@ fn a_filter_matching_nothing_is_an_error_not_an_empty_scan() {
 
 #[test]
 fn scan_evaluates_only_the_selected_rules() {
-    let (_, report) =
-        super::example_report(&["--service", "dynamodb", "--severity", "high,critical"]);
+    let (_, report) = example_report(&["--service", "dynamodb", "--severity", "high,critical"]);
     let rules = report["rules"].as_array().unwrap();
     assert!(!rules.is_empty());
     for rule in rules {
@@ -134,4 +133,82 @@ fn a_framework_of_ones_own_maps_selects_and_is_counted() {
     let rules = report["rules"].as_array().unwrap();
     assert_eq!(ids(rules), ["s3-bucket-versioning-enabled"]);
     assert!(report["summary"]["by_framework"]["iso27001"]["A.8.13"].is_object());
+}
+
+#[test]
+fn resource_filters_judge_only_matching_resources_and_still_read_the_rest() {
+    let (full_code, full) = example_report(&[]);
+    let (code, report) = example_report(&["--resource-arn", "arn:aws:iam::*:role/admin-*"]);
+    assert_eq!((full_code, code), (Some(1), Some(1)));
+    let arns: std::collections::BTreeSet<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["resource"]["arn"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        arns.into_iter().collect::<Vec<_>>(),
+        ["arn:aws:iam::111122223333:role/admin-role"],
+        "only the focused role is judged"
+    );
+    // The role's verdict needs the policies attached to it: other documents are still read.
+    let verdict = |r: &serde_json::Value| {
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| {
+                f["rule_id"] == "iam-principal-no-admin"
+                    && f["resource"]["arn"] == "arn:aws:iam::111122223333:role/admin-role"
+            })
+            .map(|f| (f["status"].clone(), f["reasons"].clone()))
+    };
+    assert_eq!(verdict(&report), verdict(&full));
+    assert_eq!(verdict(&report).unwrap().0, "FAIL");
+    let focus = &report["source"]["focus"];
+    assert_eq!(focus["arns"][0], "arn:aws:iam::*:role/admin-*");
+    assert_eq!(focus["resources_in_focus"], 1);
+    assert_eq!(
+        report["source"]["resource_count"],
+        full["source"]["resource_count"]
+    );
+    // A rule with nothing in focus says so rather than passing.
+    let s3 = report["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "s3-bucket-versioning-enabled")
+        .unwrap();
+    assert_eq!(s3["outcome"], "NO_RESOURCES");
+}
+
+#[test]
+fn resource_tags_must_all_match() {
+    let (_, report) = example_report(&[
+        "--resource-tag",
+        "DataClassification=confidential",
+        "--resource-tag",
+        "RetentionClass",
+    ]);
+    let arns: std::collections::BTreeSet<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["resource"]["arn"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        arns.contains("arn:aws:dynamodb:eu-west-1:111122223333:table/orders"),
+        "{arns:?}"
+    );
+    assert!(
+        !arns.iter().any(|a| a.contains("table/sessions")),
+        "the other class is out of focus: {arns:?}"
+    );
+    let run = posture()
+        .args(["scan", "--inventory", "fixtures/example-account.json"])
+        .args(["--resource-tag", "=prod"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("has no key"));
 }
