@@ -79,6 +79,51 @@ fn check(ok: bool, reason: impl FnOnce() -> String) -> Outcome {
     }
 }
 
+/// An exemption: an alternative that only says what the item is not (`kind: { not_in: ... }`),
+/// so that its failure means "not exempt", which is not the cause worth reporting.
+fn is_exemption(clause: &Clause) -> bool {
+    match clause {
+        Clause::Check { ops, .. } => {
+            !ops.is_empty()
+                && ops
+                    .iter()
+                    .all(|op| matches!(op, Op::NotIn(_) | Op::NotEquals(_)))
+        }
+        _ => false,
+    }
+}
+
+/// Why an `any` failed, in one sentence: "neither (A) nor (B)", or "none of: A; B; C", naming the
+/// alternatives that could have held; exemptions are left out when another alternative failed.
+fn neither_nor(items: &[Clause], outcomes: &[Outcome]) -> String {
+    let failed: Vec<(bool, String)> = items
+        .iter()
+        .zip(outcomes)
+        .filter_map(|(clause, outcome)| match outcome {
+            Outcome::Fail(reasons) if !reasons.is_empty() => {
+                Some((is_exemption(clause), reasons.join(" and ")))
+            }
+            _ => None,
+        })
+        .collect();
+    let substantive: Vec<&str> = failed
+        .iter()
+        .filter(|(exemption, _)| !exemption)
+        .map(|(_, r)| r.as_str())
+        .collect();
+    let shown: Vec<&str> = if substantive.is_empty() {
+        failed.iter().map(|(_, r)| r.as_str()).collect()
+    } else {
+        substantive
+    };
+    match shown.as_slice() {
+        [] => "no alternative holds".to_string(),
+        [only] => (*only).to_string(),
+        [a, b] => format!("neither ({a}) nor ({b})"),
+        many => format!("none of: {}", many.join("; ")),
+    }
+}
+
 fn full_path(prefix: &str, path: &str) -> String {
     match (prefix.is_empty(), path) {
         (true, _) => path.to_string(),
@@ -109,10 +154,16 @@ impl<'r, 'd> Run<'r, 'd> {
                 .iter()
                 .map(|c| self.clause(c, scope, prefix))
                 .collect::<Vec<_>>()),
-            Clause::Any(items) => any(items
-                .iter()
-                .map(|c| self.clause(c, scope, prefix))
-                .collect::<Vec<_>>()),
+            Clause::Any(items) => {
+                let outcomes: Vec<Outcome> = items
+                    .iter()
+                    .map(|c| self.clause(c, scope, prefix))
+                    .collect();
+                match any(outcomes.iter().cloned()) {
+                    Outcome::Fail(_) => Outcome::Fail(vec![neither_nor(items, &outcomes)]),
+                    decided => decided,
+                }
+            }
             Clause::Not(inner) => match self.clause(inner, scope, prefix) {
                 Outcome::Pass => Outcome::Fail(vec![format!(
                     "expected not: {}",
@@ -580,7 +631,7 @@ impl<'r, 'd> Run<'r, 'd> {
                 return Outcome::Error(vec![reason]);
             }
             return Outcome::Fail(vec![format!(
-                "role {role_arn} matches no collected {role_type}"
+                "{role_path} refers to role {role_arn}, which does not exist: no collected {role_type} has that ARN"
             )]);
         };
         if let Some(reason) = role.doc.errors.get(role_group) {
@@ -709,25 +760,42 @@ impl<'r, 'd> Run<'r, 'd> {
                     errors.push(reason);
                     continue;
                 }
+                // A missing resource reads differently from one that breaks the rule.
                 reasons.push(format!(
-                    "{path}: {} matches no collected {kinds} ({attribute})",
+                    "{path} refers to {}, which does not exist: no collected {kinds} has that {attribute}",
                     show(w)
                 ));
                 continue;
             }
             let Some(filter) = filter else { continue };
             let mut outcomes = Vec::new();
-            for candidate in matches {
+            for candidate in &matches {
                 let mut run = Run::new(self.params, ctx, candidate);
                 outcomes.push(run.clause(filter, &candidate.root, ""));
             }
-            match any(outcomes) {
+            match any(outcomes.iter().cloned()) {
                 Outcome::Pass => {}
-                Outcome::Fail(_) => reasons.push(format!(
-                    "{path}: {} does not have {}",
-                    show(w),
-                    describe(filter, "", self.params)
-                )),
+                Outcome::Fail(_) => {
+                    // Name the resource and the fact that fails it, not the rule's condition.
+                    let (candidate, why) = matches
+                        .iter()
+                        .zip(&outcomes)
+                        .find_map(|(c, o)| match o {
+                            Outcome::Fail(r) => Some((c, r.join("; "))),
+                            _ => None,
+                        })
+                        .unwrap_or((&matches[0], describe(filter, "", self.params)));
+                    let doc = candidate.doc;
+                    let name = if doc.name.is_empty() {
+                        &doc.arn
+                    } else {
+                        &doc.name
+                    };
+                    reasons.push(format!(
+                        "{path} refers to {} {name}, where {why}",
+                        doc.resource_type
+                    ));
+                }
                 Outcome::Error(r) => {
                     errors.extend(r.into_iter().map(|r| format!("{}: {r}", show(w))));
                 }
@@ -813,9 +881,29 @@ impl<'r, 'd> Run<'r, 'd> {
                         describe(inner, "", self.params)
                     )])
                 } else {
+                    // The item that came closest: the fewest failed conditions, the first of
+                    // those; what it lacked is the cause worth reading.
+                    let closest = outcomes
+                        .iter()
+                        .filter_map(|(i, o)| match o {
+                            Outcome::Fail(r) => Some((*i, r)),
+                            _ => None,
+                        })
+                        .min_by_key(|(_, r)| r.len());
+                    let which = if items.len() == 1 {
+                        "the only item".to_string()
+                    } else {
+                        "the closest".to_string()
+                    };
+                    let lacked = closest
+                        .map(|(i, r)| {
+                            format!("; {which}, {path}[{i}], fails because {}", r.join(" and "))
+                        })
+                        .unwrap_or_default();
                     Outcome::Fail(vec![format!(
-                        "no item of {path} ({} items) has {}",
+                        "no item of {path} ({} item{}) has {}{lacked}",
                         items.len(),
+                        if items.len() == 1 { "" } else { "s" },
                         describe(inner, "", self.params)
                     )])
                 }

@@ -332,7 +332,9 @@ fn references_to_other_resources() {
     );
     assert_eq!(status, Status::Fail);
     assert!(
-        reasons[0].contains("function:gone matches no collected aws.lambda.function"),
+        reasons[0].contains(
+            "function:gone, which does not exist: no collected aws.lambda.function has that arn"
+        ),
         "{reasons:?}"
     );
     let list_rule = "assert: { definition.lambda_function_arns: { references: { type: aws.lambda.function, attribute: arn } } }";
