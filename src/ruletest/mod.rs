@@ -14,6 +14,8 @@ use crate::eval::{self, Context, DocView, Status};
 use crate::inventory::ResourceDoc;
 use crate::rules::RuleSet;
 
+mod shape;
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TestFile {
@@ -111,8 +113,17 @@ pub fn run(paths: &[PathBuf], rules: &RuleSet) -> anyhow::Result<TestRun> {
                 e.message
             )
         })?;
-        let json = docs.first().map_or(Value::Null, super::yaml::Node::to_json);
-        let tests: TestFile = serde_json::from_value(json)
+        let Some(root) = docs.first() else {
+            anyhow::bail!(
+                "{}:1:1: a tests file needs `cases`; this one is empty",
+                file.display()
+            );
+        };
+        let case_problems =
+            shape::check(root, crate::catalog::Catalog::builtin()).map_err(|e| {
+                anyhow::anyhow!("{}:{}:{}: {}", file.display(), e.line, e.col, e.message)
+            })?;
+        let tests: TestFile = serde_json::from_value(root.to_json())
             .with_context(|| format!("{}: not a valid tests file", file.display()))?;
         let default_id = file
             .file_name()
@@ -125,7 +136,7 @@ pub fn run(paths: &[PathBuf], rules: &RuleSet) -> anyhow::Result<TestRun> {
             .with_context(|| format!("{}: no loaded rule has id `{rule_id}`", file.display()))?;
         tested.insert(rule_id.clone());
         run.files += 1;
-        for case in &tests.cases {
+        for (index, case) in tests.cases.iter().enumerate() {
             run.cases += 1;
             let fail = |problem: String| CaseFailure {
                 file: file.clone(),
@@ -133,6 +144,16 @@ pub fn run(paths: &[PathBuf], rules: &RuleSet) -> anyhow::Result<TestRun> {
                 case: case.name.clone(),
                 problem,
             };
+            // A resource that does not fit the catalog tests nothing real: say where.
+            let problems: Vec<String> = case_problems
+                .iter()
+                .filter(|p| p.case == index)
+                .map(|p| format!("{}:{}:{}: {}", file.display(), p.line, p.col, p.message))
+                .collect();
+            if !problems.is_empty() {
+                run.failures.push(fail(problems.join("; ")));
+                continue;
+            }
             let outcome = (|| -> anyhow::Result<Option<String>> {
                 let expected = Status::parse(&case.expect).with_context(|| {
                     format!(
