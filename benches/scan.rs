@@ -155,6 +155,7 @@ fn main() {
 fn seed_config(endpoint: &str) -> SdkConfig {
     SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
+        .http_client(posture::collect::https_client())
         .region(Region::new(REGION))
         .endpoint_url(endpoint)
         .credentials_provider(SharedCredentialsProvider::new(

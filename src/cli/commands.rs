@@ -96,9 +96,27 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             out(&String::from_utf8_lossy(&script))?;
             Ok(0)
         }
-        Command::Man => {
+        Command::Man { subcommand } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            command.build();
+            let mut name = String::from("posture");
+            for part in &subcommand {
+                let Some(found) = command.find_subcommand(part).cloned() else {
+                    let known: Vec<&str> = command
+                        .get_subcommands()
+                        .map(clap::Command::get_name)
+                        .collect();
+                    anyhow::bail!(
+                        "`{name}` has no subcommand `{part}`; it has: {}",
+                        known.join(", ")
+                    );
+                };
+                name = format!("{name}-{part}");
+                // A page is rendered once per run: the name may live as long as the process.
+                command = found.name(&*name.clone().leak());
+            }
             let mut page = Vec::new();
-            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+            clap_mangen::Man::new(command)
                 .render(&mut page)
                 .context("cannot render the man page")?;
             out(&String::from_utf8_lossy(&page))?;
@@ -387,13 +405,17 @@ fn snapshot(args: super::live::SnapshotArgs) -> anyhow::Result<u8> {
         (Plan::from_rules(&set), banner)
     };
     let options = args.live.options(&config.regions)?;
+    // Settled before any request, so a bad destination fails fast.
+    let destination = args.output.destination("inventory.json")?;
     let inventory = super::live::collect(&options, &plan, &banner, args.quiet)?;
-    inventory.save(&args.output)?;
+    destination.write(&inventory.to_text()?, "the inventory")?;
     if !args.quiet {
         eprintln!(
             "wrote {} resources to {}",
             inventory.resources.len(),
-            args.output.display()
+            destination
+                .file()
+                .map_or_else(|| "stdout".to_string(), |p| p.display().to_string())
         );
     }
     Ok(0)

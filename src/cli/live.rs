@@ -225,12 +225,15 @@ pub fn collect(
     quiet: bool,
 ) -> anyhow::Result<Inventory> {
     let started = std::time::Instant::now();
-    let progress = Bar::new(quiet);
-    progress.line(&banner(options, what));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    runtime
+        .block_on(collect::check_profiles(&options.profiles))
+        .map_err(|problem| anyhow::anyhow!(problem))?;
+    let progress = Bar::new(quiet);
+    progress.line(&banner(options, what));
     let inventory = runtime.block_on(collect::collect(options, plan, &progress));
     match &inventory {
         Ok(inventory) => progress.finish(Some(&format!(
@@ -252,8 +255,8 @@ pub fn collect(
 #[derive(Args, Debug)]
 pub struct SnapshotArgs {
     /// Where to write the inventory (JSON).
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub output: PathBuf,
+    #[command(flatten)]
+    pub output: super::output::OneOutput,
     /// Collect only what these rules read (default: every attribute of every type).
     #[arg(long = "rules", value_name = "PATH")]
     pub rules: Vec<PathBuf>,
@@ -377,11 +380,12 @@ it is billed like any inference (a few input tokens and one output token) and ru
 --bedrock-model is given and `bedrock` is among --services."
 )]
 pub struct HealthArgs {
-    /// Services to probe (comma-separated).
+    /// Services to probe (comma-separated), named as in the catalog's types and
+    /// `--service` (`events`, `sfn`; `eventbridge` and `stepfunctions` are accepted too).
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "s3,kms,dynamodb,ssm,lambda,eventbridge,stepfunctions"
+        default_value = "s3,kms,dynamodb,ssm,lambda,events,sfn"
     )]
     pub services: Vec<String>,
     /// Calls per service and region.
@@ -418,6 +422,7 @@ pub fn health(
             .iter()
             .map(|s| s.trim().to_lowercase())
             .filter(|s| !s.is_empty())
+            .map(|s| crate::health::canonical_service(&s).to_string())
             .collect(),
         samples: args.samples,
         degraded_ms: args.degraded_ms,
@@ -454,9 +459,9 @@ pub struct SummarizeArgs {
     /// Also send the ARNs of failing resources (up to 20 per rule).
     #[arg(long)]
     pub include_resources: bool,
-    /// Write the summary here instead of stdout.
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    /// Where to write the summary (Markdown).
+    #[command(flatten)]
+    pub output: super::output::OneOutput,
     /// Upper bound of the summary's length, in tokens.
     #[arg(long, default_value_t = 1024)]
     pub max_tokens: i32,
@@ -478,6 +483,7 @@ pub fn summarize(args: SummarizeArgs, configured_model: Option<String>) -> anyho
         "no Bedrock model configured: pass --bedrock-model ID (or set bedrock_model in posture.toml)",
     )?;
     let report = crate::report::diff::load(&args.report)?;
+    let destination = args.output.destination("summary.md")?;
     let prompt = crate::summarize::prompt(&report, args.include_resources);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -485,6 +491,7 @@ pub fn summarize(args: SummarizeArgs, configured_model: Option<String>) -> anyho
         .context("cannot start the async runtime")?;
     let text = runtime.block_on(async {
         let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .http_client(crate::collect::https_client())
             .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(3));
         if let Some(profile) = &args.profile {
             loader = loader.profile_name(profile);
@@ -514,13 +521,7 @@ pub fn summarize(args: SummarizeArgs, configured_model: Option<String>) -> anyho
             })
     })?;
     let text = format!("{}\n", text.trim_end());
-    if let Some(path) = &args.output {
-        crate::atomic_write(path, text.as_bytes())
-            .with_context(|| format!("cannot write {}", path.display()))?;
-    } else {
-        use std::io::Write;
-        std::io::stdout().lock().write_all(text.as_bytes())?;
-    }
+    destination.write(&text, "the summary")?;
     Ok(0)
 }
 

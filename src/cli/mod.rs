@@ -95,8 +95,12 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff): `posture man > posture.1 && man ./posture.1`.
-    Man,
+    /// Print a man page (roff): `posture man > posture.1`, or one subcommand's:
+    /// `posture man scan > posture-scan.1` (`posture man rules test` for a nested one).
+    Man {
+        /// The subcommand whose page to print (the top-level page when omitted).
+        subcommand: Vec<String>,
+    },
     /// Print the JSON Schema of the JSON report (also committed as schema/report.schema.json).
     Schema,
     /// Compare two JSON reports: new failures, fixed findings, still failing.

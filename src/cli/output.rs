@@ -16,6 +16,60 @@ pub enum Destination {
     File(PathBuf),
 }
 
+/// Where a command that writes one file puts it (`snapshot`, `summarize`), with the flags
+/// `scan` uses: `--output FILE` (`-` is stdout), or `-o/--output-dir DIR` for the command's
+/// own file name in DIR; neither is stdout.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct OneOutput {
+    /// Write to FILE (`-`: stdout, the default).
+    #[arg(long, value_name = "FILE", conflicts_with = "output_dir")]
+    pub output: Option<PathBuf>,
+    /// Write into DIR under the command's file name (snapshot: inventory.json, summarize:
+    /// summary.md); DIR is created when missing.
+    #[arg(long, short = 'o', value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+}
+
+impl OneOutput {
+    /// Where the text goes; `file_name` is the name under `--output-dir`.
+    pub fn destination(&self, file_name: &str) -> anyhow::Result<Destination> {
+        Ok(match (&self.output, &self.output_dir) {
+            (Some(path), _) if path.as_os_str() == "-" => Destination::Stdout,
+            (Some(path), _) => Destination::File(path.clone()),
+            (None, Some(dir)) => {
+                anyhow::ensure!(
+                    !dir.is_file(),
+                    "--output-dir {} is a file; give a directory (or --output FILE)",
+                    dir.display()
+                );
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create output directory {}", dir.display()))?;
+                Destination::File(dir.join(file_name))
+            }
+            (None, None) => Destination::Stdout,
+        })
+    }
+}
+
+impl Destination {
+    /// Writes `text` there: atomically to a file, or to stdout.
+    pub fn write(&self, text: &str, what: &str) -> anyhow::Result<()> {
+        match self {
+            Destination::Stdout => super::commands::out(text),
+            Destination::File(path) => crate::atomic_write(path, text.as_bytes())
+                .with_context(|| format!("cannot write {what} {}", path.display())),
+        }
+    }
+
+    /// The file written, for messages; None for stdout.
+    pub fn file(&self) -> Option<&Path> {
+        match self {
+            Destination::File(path) => Some(path),
+            Destination::Stdout => None,
+        }
+    }
+}
+
 /// The formats to render and where each goes.
 #[derive(Debug, Clone)]
 pub struct OutputPlan {

@@ -58,11 +58,74 @@ fn fallback_region(options: &CollectOptions) -> Option<String> {
     }
 }
 
+/// The one HTTPS client every SDK client uses: hyper 1 with rustls over ring and the system's
+/// trust store. Shared, so every account and region draws on one connection pool.
+#[must_use]
+pub fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::tls;
+    static CLIENT: std::sync::OnceLock<aws_smithy_runtime_api::client::http::SharedHttpClient> =
+        std::sync::OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            aws_smithy_http_client::Builder::new()
+                .tls_provider(tls::Provider::Rustls(
+                    tls::rustls_provider::CryptoMode::Ring,
+                ))
+                .build_https()
+        })
+        .clone()
+}
+
+/// Every `--profile` named is defined in the AWS config or credentials files, checked before
+/// any request: one clear error (with the profiles that are defined) instead of an account
+/// per typo that cannot be reached.
+pub async fn check_profiles(profiles: &[String]) -> Result<(), String> {
+    if profiles.is_empty() {
+        return Ok(());
+    }
+    // The default files: ~/.aws/config and ~/.aws/credentials, or the environment's.
+    let set = aws_config::profile::load(
+        &aws_types::os_shim_internal::Fs::real(),
+        &aws_types::os_shim_internal::Env::real(),
+        &Default::default(),
+        None,
+    )
+    .await
+    .map_err(|e| {
+        format!(
+            "cannot read the AWS config files to find profile `{}`: {e}",
+            profiles[0]
+        )
+    })?;
+    let defined: Vec<&str> = set.profiles().collect();
+    for profile in profiles {
+        if defined.contains(&profile.as_str()) {
+            continue;
+        }
+        let near = crate::catalog::nearest(profile, defined.iter().copied());
+        let listed = if defined.is_empty() {
+            "none is defined".to_string()
+        } else {
+            format!("defined: {}", defined.join(", "))
+        };
+        return Err(format!(
+            "profile `{profile}` is not defined in the AWS config or credentials files ({listed}){}; \
+             the files are ~/.aws/config and ~/.aws/credentials, or AWS_CONFIG_FILE and \
+             AWS_SHARED_CREDENTIALS_FILE (`aws configure list-profiles` lists the profiles)",
+            near.first()
+                .map(|n| format!("; did you mean `{n}`?"))
+                .unwrap_or_default()
+        ));
+    }
+    Ok(())
+}
+
 /// Retry and timeout settings shared by every client: standard retry mode (exponential backoff
 /// with jitter, retries throttling and 5xx) bounded by `max_attempts`, and a per-attempt timeout
 /// so a hung connection costs at most `timeout` per attempt.
 fn loader(options: &CollectOptions) -> aws_config::ConfigLoader {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(https_client())
         .retry_config(RetryConfig::standard().with_max_attempts(options.max_attempts.max(1)))
         .timeout_config(
             TimeoutConfig::builder()

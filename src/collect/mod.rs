@@ -51,6 +51,7 @@ use tokio::sync::Semaphore;
 use crate::inventory::{AccountScope, CollectionError, Inventory, ResourceDoc};
 use crate::plan::Plan;
 
+pub use config::{check_profiles, https_client};
 pub use error::TargetError;
 
 /// Why a collection produced no inventory at all (every failure after an account is reached is

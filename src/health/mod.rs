@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::inventory::CollectionError;
 
-pub use probes::{HealthOptions, READ_ACTIONS, SERVICES, run};
+pub use probes::{HealthOptions, READ_ACTIONS, SERVICES, canonical_service, run};
 
 /// How a service answered its probe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

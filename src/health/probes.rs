@@ -17,15 +17,16 @@ use crate::collect::config::{base_config, in_region, s3_client, targets};
 use crate::collect::{CollectOptions, RegionSelection};
 use crate::inventory::CollectionError;
 
-/// Services `posture health` knows, with the call each one is probed with.
+/// Services `posture health` knows, named as the catalog's resource types name them
+/// (`aws.events.rule`: `events`), with the call each one is probed with.
 pub const SERVICES: &[(&str, &str)] = &[
     ("s3", "s3:ListBuckets"),
     ("kms", "kms:ListKeys"),
     ("dynamodb", "dynamodb:ListTables"),
     ("ssm", "ssm:DescribeParameters"),
     ("lambda", "lambda:ListFunctions"),
-    ("eventbridge", "events:ListEventBuses"),
-    ("stepfunctions", "states:ListStateMachines"),
+    ("events", "events:ListEventBuses"),
+    ("sfn", "states:ListStateMachines"),
     ("bedrock", "bedrock:InvokeModel (Converse, maxTokens 1)"),
 ];
 
@@ -118,7 +119,7 @@ async fn probe(
             )
             .await
         }
-        "eventbridge" => {
+        "events" => {
             time(
                 aws_sdk_eventbridge::Client::new(config)
                     .list_event_buses()
@@ -127,7 +128,7 @@ async fn probe(
             )
             .await
         }
-        "stepfunctions" => {
+        "sfn" => {
             time(
                 aws_sdk_sfn::Client::new(config)
                     .list_state_machines()
@@ -175,6 +176,17 @@ async fn probe(
             )
             .await
         }
+    }
+}
+
+/// The catalog's name for a service; the console's names (`eventbridge`, `stepfunctions`,
+/// which earlier versions used) are accepted too.
+#[must_use]
+pub fn canonical_service(name: &str) -> &str {
+    match name {
+        "eventbridge" => "events",
+        "stepfunctions" | "states" => "sfn",
+        other => other,
     }
 }
 

@@ -237,10 +237,16 @@ impl Inventory {
         Ok((Self::parse(&read.text, Some(path))?, read.sha256))
     }
 
-    /// Writes the inventory as pretty JSON, atomically.
-    pub fn save(&self, path: &Path) -> Result<(), InventoryError> {
+    /// The inventory as pretty JSON, as `save` writes it.
+    pub fn to_text(&self) -> Result<String, InventoryError> {
         let mut text = serde_json::to_string_pretty(self).map_err(InventoryError::Serialize)?;
         text.push('\n');
+        Ok(text)
+    }
+
+    /// Writes the inventory to `path` atomically.
+    pub fn save(&self, path: &Path) -> Result<(), InventoryError> {
+        let text = self.to_text()?;
         crate::atomic_write(path, text.as_bytes()).map_err(|source| InventoryError::Write {
             path: path.to_path_buf(),
             source,

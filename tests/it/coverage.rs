@@ -110,7 +110,7 @@ fn snapshot(endpoint: &str, rules: &str, out: &Path) {
         &role,
         "--rules",
         rules,
-        "-o",
+        "--output",
         out.to_str().expect("utf-8 path"),
         "-q",
     ]);

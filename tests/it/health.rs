@@ -67,15 +67,7 @@ fn every_service_answers_from_moto() {
         .collect();
     assert_eq!(
         services,
-        [
-            "s3",
-            "kms",
-            "dynamodb",
-            "ssm",
-            "lambda",
-            "eventbridge",
-            "stepfunctions"
-        ]
+        ["s3", "kms", "dynamodb", "ssm", "lambda", "events", "sfn"]
     );
     for r in &results {
         assert_eq!(r["status"], "HEALTHY", "{r}");
@@ -391,6 +383,44 @@ fn summarize_sends_aggregates_only_by_default() {
     assert!(
         !request.contains("acme-"),
         "no resource name leaves the machine by default"
+    );
+}
+
+#[test]
+fn summarize_takes_the_output_flags_scan_takes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let report = example_report(tmp.path());
+    let run = |flags: &[&str]| {
+        let (endpoint, _requests) = fake_bedrock(Duration::ZERO, 200, SUMMARY_ANSWER, None);
+        let mut args = vec![
+            "summarize",
+            report.as_str(),
+            "--bedrock-model",
+            MODEL,
+            "--region",
+            "us-east-1",
+            "--endpoint-url",
+            endpoint.as_str(),
+        ];
+        args.extend(flags);
+        let out = posture(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let dir = tmp.path().join("out");
+    assert_eq!(run(&["-o", dir.to_str().unwrap()]), "");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("summary.md")).unwrap(),
+        "Summary\nNine critical failures.\n"
+    );
+    assert_eq!(
+        run(&["--output", "-"]),
+        "Summary\nNine critical failures.\n"
     );
 }
 

@@ -433,12 +433,17 @@ fn credential_failures_say_what_to_do() {
         assert_eq!(run.status.code(), Some(2), "no account reachable");
         String::from_utf8_lossy(&run.stderr).into_owned()
     };
-    let unknown = scan(&["--profile", "nope"]);
+    // Checked before any request: one error naming the defined profiles, with a did-you-mean.
+    let unknown = scan(&["--profile", "reel"]);
     assert!(
-        unknown.contains("profile `nope` was not defined"),
+        unknown.contains("profile `reel` is not defined in the AWS config or credentials files (defined: real); did you mean `real`?"),
         "{unknown}"
     );
     assert!(unknown.contains("aws configure list-profiles"), "{unknown}");
+    assert!(
+        !unknown.contains("collecting"),
+        "no banner: nothing was attempted: {unknown}"
+    );
     let none = scan(&[]);
     assert!(none.contains("no credentials were found"), "{none}");
     assert!(none.contains("--inventory FILE"), "{none}");

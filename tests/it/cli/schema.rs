@@ -122,4 +122,21 @@ fn completions_and_the_man_page_cover_the_commands() {
         "{page:.200}"
     );
     assert!(page.contains("scan"));
+    // One page per subcommand, nested ones too, with that command's own flags.
+    let scan = super::posture().args(["man", "scan"]).output().unwrap();
+    let scan = String::from_utf8(scan.stdout).unwrap();
+    assert!(scan.contains(".TH posture-scan"), "{scan:.200}");
+    assert!(scan.contains("group\\-by"), "scan's flags are on its page");
+    let test = super::posture()
+        .args(["man", "rules", "test"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8(test.stdout)
+            .unwrap()
+            .contains(".TH posture-rules-test")
+    );
+    let bad = super::posture().args(["man", "scna"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("has no subcommand `scna`"));
 }

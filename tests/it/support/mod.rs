@@ -197,6 +197,7 @@ pub async fn assumed_config(endpoint: &str, role_arn: &str) -> SdkConfig {
 /// SDK config for seeding moto directly.
 pub async fn seed_config(endpoint: &str, region: &str) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
+        .http_client(posture::collect::https_client())
         .region(Region::new(region.to_string()))
         .endpoint_url(endpoint)
         .load()
