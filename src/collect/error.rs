@@ -96,8 +96,8 @@ pub enum TargetError {
     NoEnabledRegion,
 }
 
-/// What to do about the two credential failures people hit first, which the SDK words for its
-/// own developers: a profile that does not exist, and no credentials anywhere.
+/// What to do about the failures people hit first, which the SDK words for its own developers:
+/// a profile that does not exist, no credentials anywhere, and an endpoint that does not answer.
 fn credential_hint(target: &str, message: &str) -> &'static str {
     let no_credentials = message.contains("no providers in chain provided credentials")
         || message.contains("NoCredentials");
@@ -112,6 +112,11 @@ fn credential_hint(target: &str, message: &str) -> &'static str {
          files (including SSO and credential_process), web identity (AWS_WEB_IDENTITY_TOKEN_FILE), \
          the ECS container and EC2 instance metadata. Set one of them, pass --profile, or run \
          `aws sso login`; an offline scan needs none (--inventory FILE)"
+    } else if message.contains("dispatch failure") || message.contains("DispatchFailure") {
+        // No answer at all: the request never reached a service.
+        "\n  hint: the endpoint could not be reached (refused, unresolvable, timed out or a TLS \
+         failure): with --endpoint-url, check that the emulator or proxy is running at that \
+         address; otherwise check the network, HTTPS_PROXY and the region name"
     } else {
         ""
     }

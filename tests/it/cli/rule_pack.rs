@@ -447,4 +447,18 @@ fn credential_failures_say_what_to_do() {
     let none = scan(&[]);
     assert!(none.contains("no credentials were found"), "{none}");
     assert!(none.contains("--inventory FILE"), "{none}");
+    // With credentials, a refused endpoint says what to check.
+    let refused = super::posture()
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .args(["scan", "--region", "us-east-1", "--max-attempts", "1"])
+        .args(["--endpoint-url", "http://127.0.0.1:9"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    let refused = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        refused.contains("hint: the endpoint could not be reached"),
+        "{refused}"
+    );
 }
