@@ -11,7 +11,8 @@
 //! bucket 0 with Object Lock), KMS keys (rotation on even), `DynamoDB` tables (default / aws-managed
 //! KMS / customer KMS, PITR on even), log groups (retention 30 / 400 / never), IAM policies
 //! (admin on even, scoped otherwise, attached on (i/2) odd), Lambda functions (nodejs16.x /
-//! nodejs22.x) and one multi-region trail.
+//! nodejs22.x), SQS queues (SSE-SQS on even, a public policy on every third) and SNS topics
+//! (KMS on even), and one multi-region trail. The peers' seed has no queues or topics.
 //!
 //! Requests are counted from moto's access log (one line per request it served); with a delay,
 //! they also go through the fault proxy, which counts them too. Peak memory is the posture
@@ -196,7 +197,7 @@ async fn seed_estate(endpoint: &str, n: usize) -> usize {
     let lambda_role = support::create_lambda_role(&config, "bench-lambda-role").await;
     support::create_lambda_role(&config, "bench-attach-role").await;
 
-    let jobs: Vec<(usize, usize)> = (0..n).flat_map(|i| (0..6).map(move |k| (k, i))).collect();
+    let jobs: Vec<(usize, usize)> = (0..n).flat_map(|i| (0..8).map(move |k| (k, i))).collect();
     // Besides the jobs: the data key, moto's aws/dynamodb key, two roles, the trail and its bucket.
     let count = jobs.len() + 6;
     futures::stream::iter(jobs)
@@ -209,7 +210,9 @@ async fn seed_estate(endpoint: &str, n: usize) -> usize {
                     2 => seed_table(config, i, data_key).await,
                     3 => seed_log_group(config, i).await,
                     4 => seed_policy(config, i).await,
-                    _ => seed_function(config, i, lambda_role).await,
+                    5 => seed_function(config, i, lambda_role).await,
+                    6 => seed_queue(config, i).await,
+                    _ => seed_topic(config, i).await,
                 }
             }
         })
@@ -305,6 +308,32 @@ async fn seed_table(config: &SdkConfig, i: usize, data_key: &str) {
         support::seed::table_pitr(&ddb, &name).await;
     }
 }
+
+/// Queues: SSE-SQS (moto's default) on even, none on odd; a public policy on every third.
+async fn seed_queue(config: &SdkConfig, i: usize) {
+    use aws_sdk_sqs::types::QueueAttributeName;
+    let sqs = aws_sdk_sqs::Client::new(config);
+    let mut request = sqs.create_queue().queue_name(format!("bench-q{i:05}"));
+    if !i.is_multiple_of(2) {
+        request = request.attributes(QueueAttributeName::SqsManagedSseEnabled, "false");
+    }
+    if i.is_multiple_of(3) {
+        request = request.attributes(QueueAttributeName::Policy, PUBLIC_SEND);
+    }
+    request.send().await.expect("queue");
+}
+
+/// Topics: the AWS-managed key on even, none on odd.
+async fn seed_topic(config: &SdkConfig, i: usize) {
+    let sns = aws_sdk_sns::Client::new(config);
+    let mut request = sns.create_topic().name(format!("bench-t{i:05}"));
+    if i.is_multiple_of(2) {
+        request = request.attributes("KmsMasterKeyId", "alias/aws/sns");
+    }
+    request.send().await.expect("topic");
+}
+
+const PUBLIC_SEND: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"sqs:SendMessage","Resource":"*"}]}"#;
 
 async fn seed_log_group(config: &SdkConfig, i: usize) {
     let logs = aws_sdk_cloudwatchlogs::Client::new(config);

@@ -44,7 +44,8 @@ fn glob(p: &[u8], a: &[u8], same: impl Fn(u8, u8) -> bool) -> bool {
 }
 
 /// Statement as object or list; Action/NotAction/Resource/NotResource as string or list;
-/// actions lower-cased; principals flattened; Condition kept as written.
+/// actions lower-cased; principals (and `NotPrincipal`, when given) flattened; Condition kept
+/// as written.
 pub fn normalize_statements(document: &Value) -> Vec<Value> {
     let raw = match document.get("Statement") {
         Some(Value::Array(items)) => items.clone(),
@@ -89,6 +90,13 @@ fn normalize_statement(statement: &Map<String, Value>) -> Value {
         "principals".into(),
         json!(principals(statement.get("Principal"))),
     );
+    // Everyone but these: an Allow with NotPrincipal grants to the whole world.
+    if let Some(not_principal) = statement.get("NotPrincipal") {
+        out.insert(
+            "not_principals".into(),
+            json!(principals(Some(not_principal))),
+        );
+    }
     let condition = statement.get("Condition").cloned();
     out.insert("has_condition".into(), json!(condition.is_some()));
     if let Some(condition) = condition {

@@ -552,6 +552,8 @@ mod tests {
             "aws.cloudtrail.trail",
             "aws.kinesis.stream",
             "aws.secretsmanager.secret",
+            "aws.sqs.queue",
+            "aws.sns.topic",
         ] {
             let ty = catalog
                 .get(name)

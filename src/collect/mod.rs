@@ -30,6 +30,8 @@ mod rotation_schedule;
 mod s3;
 mod secretsmanager;
 mod sfn;
+mod sns;
+mod sqs;
 mod ssm;
 mod tagging;
 mod util;
@@ -247,6 +249,8 @@ pub async fn collect(
         jobs.push(Box::pin(cloudtrail::collect(scope)));
         jobs.push(Box::pin(kinesis::collect(scope)));
         jobs.push(Box::pin(secretsmanager::collect(scope)));
+        jobs.push(Box::pin(sqs::collect(scope)));
+        jobs.push(Box::pin(sns::collect(scope)));
     }
     // Each job is mostly waiting on permits; the bound only keeps the set of live futures small.
     let parallel_jobs = options.concurrency.max(1);
@@ -334,11 +338,13 @@ pub(crate) enum Service {
     CloudTrail,
     Kinesis,
     SecretsManager,
+    Sqs,
+    Sns,
     Tagging,
 }
 
 impl Service {
-    const ALL: [Service; 14] = [
+    const ALL: [Service; 16] = [
         Service::Sts,
         Service::S3,
         Service::Kms,
@@ -352,6 +358,8 @@ impl Service {
         Service::CloudTrail,
         Service::Kinesis,
         Service::SecretsManager,
+        Service::Sqs,
+        Service::Sns,
         Service::Tagging,
     ];
 
@@ -367,6 +375,9 @@ impl Service {
             Service::Sts => 4,
             Service::Lambda | Service::Sfn | Service::Events | Service::CloudTrail => 12,
             Service::Kinesis | Service::SecretsManager | Service::Logs => 12,
+            // GetTopicAttributes and ListTopics allow about 30 requests/s per account.
+            Service::Sns => 8,
+            Service::Sqs => 24,
             Service::S3 | Service::Kms | Service::DynamoDb => 24,
         }
     }

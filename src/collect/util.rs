@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use crate::inventory::CollectionError;
 
@@ -62,6 +62,20 @@ pub(crate) fn parse_policy_document(raw: &str, action: &str) -> Result<Value, Co
             CollectionError::new(action, "InvalidPolicyDocument", decoded_err.to_string())
         }),
     }
+}
+
+/// A resource policy attribute (SQS `Policy`, SNS `Policy`) as the `policy` group: present and
+/// its normalized statements, from which `crate::derived` computes the public-access facts.
+pub(crate) fn resource_policy(raw: Option<&str>, action: &str) -> Result<Value, CollectionError> {
+    let Some(raw) = raw else {
+        return Ok(json!({ "present": false, "statements": [] }));
+    };
+    let document: Value = serde_json::from_str(raw)
+        .map_err(|e| CollectionError::new(action, "InvalidPolicyDocument", e.to_string()))?;
+    Ok(json!({
+        "present": true,
+        "statements": crate::iam_policy::normalize_statements(&document),
+    }))
 }
 
 #[cfg(test)]

@@ -23,7 +23,7 @@ pub(super) fn describe(item: &mut Value) {
 }
 
 /// What a target ARN points at: the catalog type of the resource it resolves to when posture
-/// collects that type, else `<service>` or `<service>:<resource type>` (`sqs`,
+/// collects that type, else `<service>` or `<service>:<resource type>` (`firehose:deliverystream`,
 /// `events:api-destination`), which no rule can check against a collected document.
 pub(super) struct Target<'a> {
     kind: String,
@@ -82,6 +82,9 @@ impl<'a> Target<'a> {
             ("logs", Some("log-group")) => {
                 Target::collected("aws.logs.log_group", arn.trim_end_matches(":*").to_string())
             }
+            // Queue and topic ARNs end in the bare name.
+            ("sqs", None) => Target::collected("aws.sqs.queue", arn.to_string()),
+            ("sns", None) => Target::collected("aws.sns.topic", arn.to_string()),
             (service, Some(resource_type)) => {
                 Target::not_collected(format!("{service}:{resource_type}"))
             }
@@ -126,8 +129,8 @@ mod tests {
         assert_eq!(
             kinds,
             [
-                "sqs",
-                "sns",
+                "aws.sqs.queue",
+                "aws.sns.topic",
                 "events:api-destination",
                 "aws.events.bus",
                 "aws.sfn.state_machine",

@@ -1,5 +1,5 @@
 //! Facts derived from collected data by this binary's reading of AWS semantics: the TLS facts
-//! of an S3 bucket policy from its statements, what each `EventBridge` target is, the analysis of
+//! of an S3 bucket policy from its statements, whether a queue or topic policy is public, what each `EventBridge` target is, the analysis of
 //! an IAM policy and the effective permissions of a principal. They are recomputed wherever a
 //! document enters posture (collected, loaded from an inventory, written in a rule test), so a
 //! document cannot
@@ -8,6 +8,7 @@
 
 mod event_targets;
 pub mod iam;
+mod public_policy;
 mod s3_tls;
 
 use serde_json::Value;
@@ -48,6 +49,11 @@ pub fn derive(doc: &mut ResourceDoc, now: OffsetDateTime) {
             let bucket_arn = doc.arn.clone();
             if let Some(Value::Object(policy)) = doc.attributes.get_mut("policy") {
                 s3_tls::bucket_policy(&bucket_arn, policy);
+            }
+        }
+        "aws.sqs.queue" | "aws.sns.topic" => {
+            if let Some(Value::Object(policy)) = doc.attributes.get_mut("policy") {
+                public_policy::annotate(policy);
             }
         }
         "aws.events.rule" => {

@@ -458,22 +458,39 @@ impl<'r, 'd> Run<'r, 'd> {
                     }
                 };
                 let mut count = 0usize;
+                let mut counted_names = Vec::new();
                 let mut errors = Vec::new();
                 for (i, item) in items.iter().enumerate() {
                     match filter
                         .as_deref()
                         .map(|f| self.clause(f, item, &format!("{path}[{i}]")))
                     {
-                        None | Some(Outcome::Pass) => count += 1,
+                        None | Some(Outcome::Pass) => {
+                            count += 1;
+                            // Name the items that made the count (statement ids, ARNs) when
+                            // they are plain values, so the reason says which ones.
+                            if let Some(name) = item.as_str().filter(|_| counted_names.len() < 3) {
+                                counted_names.push(name.to_string());
+                            }
+                        }
                         Some(Outcome::Fail(_)) => {}
                         Some(Outcome::Error(r)) => errors.extend(r),
                     }
                 }
-                let what = if filter.is_some() {
-                    "matching items"
-                } else {
-                    "items"
+                let noun = match (filter.is_some(), count) {
+                    (true, 1) => "matching item",
+                    (true, _) => "matching items",
+                    (false, 1) => "item",
+                    (false, _) => "items",
                 };
+                let what = match counted_names.len() {
+                    0 => noun.to_string(),
+                    shown if shown < count => {
+                        format!("{noun}: {}, ...", counted_names.join(", "))
+                    }
+                    _ => format!("{noun}: {}", counted_names.join(", ")),
+                };
+                let what = what.as_str();
                 let counted = Value::from(count);
                 let mut outcomes = Vec::new();
                 for (cmp, bound) in bounds {

@@ -336,6 +336,51 @@ async fn seed_body(env: TestEnv) {
             .expect("function");
     }
 
+    // SQS and SNS: the DLQ the good EventBridge target names, a queue with SSE-KMS and a
+    // redrive policy, an unencrypted public one; an encrypted topic and a public one.
+    use aws_sdk_sqs::types::QueueAttributeName as QueueAttr;
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    let queue_arn = |name: &str| format!("arn:aws:sqs:{REGION}:{ACCOUNT}:{name}");
+    sqs.create_queue()
+        .queue_name("e2e-dlq")
+        .send()
+        .await
+        .expect("dlq");
+    sqs.create_queue()
+        .queue_name("e2e-queue-good")
+        .attributes(QueueAttr::KmsMasterKeyId, "alias/aws/sqs")
+        .attributes(
+            QueueAttr::RedrivePolicy,
+            json!({"deadLetterTargetArn": queue_arn("e2e-dlq"), "maxReceiveCount": 5}).to_string(),
+        )
+        .send()
+        .await
+        .expect("queue");
+    let public_send = json!({"Version": "2012-10-17", "Statement": [{"Sid": "anyone",
+        "Effect": "Allow", "Principal": "*", "Action": "sqs:SendMessage", "Resource": "*"}]});
+    sqs.create_queue()
+        .queue_name("e2e-queue-bad")
+        .attributes(QueueAttr::SqsManagedSseEnabled, "false")
+        .attributes(QueueAttr::Policy, public_send.to_string())
+        .send()
+        .await
+        .expect("queue");
+    let sns = aws_sdk_sns::Client::new(&config);
+    sns.create_topic()
+        .name("e2e-topic-good")
+        .attributes("KmsMasterKeyId", "alias/aws/sns")
+        .send()
+        .await
+        .expect("topic");
+    let public_subscribe = json!({"Version": "2012-10-17", "Statement": [{"Sid": "anyone",
+        "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sns:Subscribe", "Resource": "*"}]});
+    sns.create_topic()
+        .name("e2e-topic-bad")
+        .attributes("Policy", public_subscribe.to_string())
+        .send()
+        .await
+        .expect("topic");
+
     // EventBridge: rules on a custom bus, one with an existing target and a DLQ.
     let events = aws_sdk_eventbridge::Client::new(&config);
     events
@@ -371,6 +416,34 @@ async fn seed_body(env: TestEnv) {
             .rule(name)
             .event_bus_name("e2e-bus")
             .targets(target.build().expect("target"))
+            .send()
+            .await
+            .expect("targets");
+    }
+
+    // Rules on the default bus that deliver to a queue: the custom-bus rules above do not
+    // judge them, the queue-DLQ rule does.
+    for (name, queue) in [
+        ("e2e-rule-queue-good", "e2e-queue-good"),
+        ("e2e-rule-queue-bad", "e2e-queue-bad"),
+    ] {
+        events
+            .put_rule()
+            .name(name)
+            .event_pattern(r#"{"source":["e2e.queue"]}"#)
+            .send()
+            .await
+            .expect("rule");
+        events
+            .put_targets()
+            .rule(name)
+            .targets(
+                Target::builder()
+                    .id("q")
+                    .arn(queue_arn(queue))
+                    .build()
+                    .expect("target"),
+            )
             .send()
             .await
             .expect("targets");
@@ -611,6 +684,16 @@ const EXPECTED: &[(&str, &str, &str)] = &[
         "e2e-table-bad",
         "FAIL",
     ),
+    (
+        "events-rule-queue-targets-have-dlq",
+        "e2e-rule-queue-good",
+        "PASS",
+    ),
+    (
+        "events-rule-queue-targets-have-dlq",
+        "e2e-rule-queue-bad",
+        "FAIL",
+    ),
     ("events-rule-targets-dlq", "e2e-rule-good", "PASS"),
     ("events-rule-targets-dlq", "e2e-rule-bad", "FAIL"),
     ("events-rule-targets-exist", "e2e-rule-good", "PASS"),
@@ -739,6 +822,14 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("s3-bucket-versioning-enabled", "e2e-s3-bad", "FAIL"),
     ("secretsmanager-rotation-enabled", "e2e-secret-good", "PASS"),
     ("secretsmanager-rotation-enabled", "e2e-secret-bad", "FAIL"),
+    ("sns-topic-kms-encryption", "e2e-topic-good", "PASS"),
+    ("sns-topic-kms-encryption", "e2e-topic-bad", "FAIL"),
+    ("sns-topic-not-public", "e2e-topic-good", "PASS"),
+    ("sns-topic-not-public", "e2e-topic-bad", "FAIL"),
+    ("sqs-queue-encrypted", "e2e-queue-good", "PASS"),
+    ("sqs-queue-encrypted", "e2e-queue-bad", "FAIL"),
+    ("sqs-queue-not-public", "e2e-queue-good", "PASS"),
+    ("sqs-queue-not-public", "e2e-queue-bad", "FAIL"),
     ("sfn-lambda-targets-exist", "e2e-sm-good", "PASS"),
     ("sfn-lambda-targets-exist", "e2e-sm-bad", "FAIL"),
     ("sfn-role-can-invoke-lambdas", "e2e-sm-good", "PASS"),

@@ -15,6 +15,7 @@ mod lambda_ssm_secrets;
 mod paging;
 mod plan;
 mod s3;
+mod sqs_sns;
 mod tags;
 
 use std::time::Duration;

@@ -269,6 +269,11 @@ pub fn full_plan() -> Plan {
             "aws.secretsmanager.secret",
             &["rotation", "encryption", "tags"],
         ),
+        (
+            "aws.sqs.queue",
+            &["encryption", "redrive", "policy", "tags"],
+        ),
+        ("aws.sns.topic", &["encryption", "policy", "tags"]),
     ];
     plan_of(catalog)
 }
