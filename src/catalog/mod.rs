@@ -554,6 +554,14 @@ mod tests {
             "aws.secretsmanager.secret",
             "aws.sqs.queue",
             "aws.sns.topic",
+            "aws.rds.instance",
+            "aws.rds.cluster",
+            "aws.rds.snapshot",
+            "aws.docdb.cluster",
+            "aws.elasticache.replication_group",
+            "aws.opensearch.domain",
+            "aws.glacier.vault",
+            "aws.bedrock.account",
         ] {
             let ty = catalog
                 .get(name)

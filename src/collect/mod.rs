@@ -15,17 +15,22 @@
 //! Adding a collector: the checklist in CONTRIBUTING.md ("Adding a resource type").
 
 mod account;
+mod bedrock;
 mod cloudtrail;
 pub(crate) mod config;
 mod dynamodb;
+mod elasticache;
 pub(crate) mod error;
 mod events;
+mod glacier;
 mod iam;
 mod key_manager;
 mod kinesis;
 mod kms;
 mod lambda;
 mod logs;
+mod opensearch;
+mod rds;
 mod rotation_schedule;
 mod s3;
 mod secretsmanager;
@@ -251,6 +256,11 @@ pub async fn collect(
         jobs.push(Box::pin(secretsmanager::collect(scope)));
         jobs.push(Box::pin(sqs::collect(scope)));
         jobs.push(Box::pin(sns::collect(scope)));
+        jobs.push(Box::pin(rds::collect(scope)));
+        jobs.push(Box::pin(elasticache::collect(scope)));
+        jobs.push(Box::pin(opensearch::collect(scope)));
+        jobs.push(Box::pin(glacier::collect(scope)));
+        jobs.push(Box::pin(bedrock::collect(scope)));
     }
     // Each job is mostly waiting on permits; the bound only keeps the set of live futures small.
     let parallel_jobs = options.concurrency.max(1);
@@ -340,11 +350,16 @@ pub(crate) enum Service {
     SecretsManager,
     Sqs,
     Sns,
+    Rds,
+    ElastiCache,
+    OpenSearch,
+    Glacier,
+    Bedrock,
     Tagging,
 }
 
 impl Service {
-    const ALL: [Service; 16] = [
+    const ALL: [Service; 21] = [
         Service::Sts,
         Service::S3,
         Service::Kms,
@@ -360,6 +375,11 @@ impl Service {
         Service::SecretsManager,
         Service::Sqs,
         Service::Sns,
+        Service::Rds,
+        Service::ElastiCache,
+        Service::OpenSearch,
+        Service::Glacier,
+        Service::Bedrock,
         Service::Tagging,
     ];
 
@@ -377,6 +397,9 @@ impl Service {
             Service::Kinesis | Service::SecretsManager | Service::Logs => 12,
             // GetTopicAttributes and ListTopics allow about 30 requests/s per account.
             Service::Sns => 8,
+            // The Describe listings carry 100 resources each; few requests, a shared rate.
+            Service::Rds | Service::ElastiCache | Service::OpenSearch => 8,
+            Service::Glacier | Service::Bedrock => 4,
             Service::Sqs => 24,
             Service::S3 | Service::Kms | Service::DynamoDb => 24,
         }

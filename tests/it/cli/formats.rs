@@ -364,7 +364,7 @@ fn a_scan_writing_only_files_says_how_it_went_on_stderr() {
     let quiet_file = run(&["--format", "json", "--output", out.to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&quiet_file.stderr);
     let line = regex::Regex::new(
-        r"(?m)^posture: \d+ rules over 64 resources: \d+ passed, \d+ failed, \d+ errors; wrote .*r\.json$",
+        r"(?m)^posture: \d+ rules over 79 resources: \d+ passed, \d+ failed, \d+ errors; wrote .*r\.json$",
     )
     .unwrap();
     assert!(line.is_match(&stderr), "{stderr}");

@@ -6,6 +6,8 @@
 //! own prefix and assertions look resources up by name.
 
 mod accounts;
+mod archives;
+mod cache_search;
 mod cloudtrail_kinesis;
 mod events_sfn;
 mod faults;
@@ -14,6 +16,7 @@ mod kms_dynamodb_logs;
 mod lambda_ssm_secrets;
 mod paging;
 mod plan;
+mod rds;
 mod s3;
 mod sqs_sns;
 mod tags;

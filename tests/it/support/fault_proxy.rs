@@ -50,7 +50,13 @@ impl Request {
                     .any(|p| op.starts_with(p))
                     && !SECRET_READS.contains(&op.as_str())
             }
-            None => self.method == "GET" || self.method == "HEAD",
+            // REST protocols: reads are GET and HEAD, and the few reads AWS defines as a POST.
+            None => {
+                self.method == "GET"
+                    || self.method == "HEAD"
+                    || (self.method == "POST"
+                        && self.iam_action().as_deref() == Some("es:DescribeDomains"))
+            }
         }
     }
 
@@ -102,6 +108,11 @@ impl Request {
         let action = match service.as_str() {
             "s3" => s3_action(path, query)?,
             "lambda" => lambda_action(path)?,
+            "es" => opensearch_action(path)?,
+            "glacier" => glacier_action(path)?,
+            "bedrock" if path.ends_with("/logging/modelinvocations") => {
+                "GetModelInvocationLoggingConfiguration"
+            }
             _ => return None,
         };
         Some(format!("{prefix}:{action}"))
@@ -148,6 +159,32 @@ fn s3_action(path: &str, query: &str) -> Option<&'static str> {
     })
 }
 
+/// OpenSearch Service reads by path (`/2021-01-01/...`).
+fn opensearch_action(path: &str) -> Option<&'static str> {
+    if path.ends_with("/opensearch/domain-info") {
+        Some("DescribeDomains")
+    } else if path.ends_with("/domain") {
+        Some("ListDomainNames")
+    } else if path.contains("/tags") {
+        Some("ListTags")
+    } else {
+        None
+    }
+}
+
+/// Glacier reads by path (`/-/vaults[/NAME[/tags|/lock-policy]]`).
+fn glacier_action(path: &str) -> Option<&'static str> {
+    if path.ends_with("/tags") {
+        Some("ListTagsForVault")
+    } else if path.ends_with("/lock-policy") {
+        Some("GetVaultLock")
+    } else if path.ends_with("/vaults") {
+        Some("ListVaults")
+    } else {
+        None
+    }
+}
+
 /// Lambda reads by path: `/2015-03-31/functions/` lists, `/2017-03-31/tags/ARN` lists tags.
 fn lambda_action(path: &str) -> Option<&'static str> {
     if path.contains("/tags/") {
@@ -168,7 +205,7 @@ fn lambda_action(path: &str) -> Option<&'static str> {
 }
 
 /// Services a full scan reads, each of which must show up among its requests.
-pub const SCANNED_SERVICES: [&str; 13] = [
+pub const SCANNED_SERVICES: [&str; 20] = [
     "s3",
     "iam",
     "kms",
@@ -181,6 +218,13 @@ pub const SCANNED_SERVICES: [&str; 13] = [
     "cloudtrail",
     "kinesis",
     "secretsmanager",
+    "sqs",
+    "sns",
+    "rds",
+    "elasticache",
+    "es",
+    "bedrock",
+    "glacier",
     "sts",
 ];
 

@@ -274,6 +274,72 @@ pub fn full_plan() -> Plan {
             &["encryption", "redrive", "policy", "tags"],
         ),
         ("aws.sns.topic", &["encryption", "policy", "tags"]),
+        (
+            "aws.rds.instance",
+            &[
+                "configuration",
+                "encryption",
+                "backup",
+                "protection",
+                "logging",
+                "access",
+                "authentication",
+                "availability",
+                "tags",
+            ],
+        ),
+        (
+            "aws.rds.cluster",
+            &[
+                "configuration",
+                "encryption",
+                "backup",
+                "protection",
+                "logging",
+                "authentication",
+                "availability",
+                "tags",
+            ],
+        ),
+        (
+            "aws.docdb.cluster",
+            &[
+                "configuration",
+                "encryption",
+                "backup",
+                "protection",
+                "logging",
+                "tags",
+            ],
+        ),
+        (
+            "aws.rds.snapshot",
+            &["configuration", "encryption", "sharing", "tags"],
+        ),
+        (
+            "aws.elasticache.replication_group",
+            &[
+                "configuration",
+                "encryption",
+                "authentication",
+                "availability",
+                "backup",
+                "tags",
+            ],
+        ),
+        ("aws.glacier.vault", &["lock", "tags"]),
+        ("aws.bedrock.account", &["invocation_logging"]),
+        (
+            "aws.opensearch.domain",
+            &[
+                "configuration",
+                "encryption",
+                "endpoint",
+                "logging",
+                "access",
+                "tags",
+            ],
+        ),
     ];
     plan_of(catalog)
 }
