@@ -12,7 +12,9 @@
 //! KMS / customer KMS, PITR on even), log groups (retention 30 / 400 / never), IAM policies
 //! (admin on even, scoped otherwise, attached on (i/2) odd), Lambda functions (nodejs16.x /
 //! nodejs22.x), SQS queues (SSE-SQS on even, a public policy on every third) and SNS topics
-//! (KMS on even), and one multi-region trail. The peers' seed has no queues or topics.
+//! (KMS on even), RDS instances (encrypted on even, a manual snapshot on every fourth),
+//! ElastiCache replication groups and OpenSearch domains, and one multi-region trail. The
+//! peers' seed has none of the queues, topics, databases, caches or domains.
 //!
 //! Requests are counted from moto's access log (one line per request it served); with a delay,
 //! they also go through the fault proxy, which counts them too. Peak memory is the posture
@@ -197,7 +199,7 @@ async fn seed_estate(endpoint: &str, n: usize) -> usize {
     let lambda_role = support::create_lambda_role(&config, "bench-lambda-role").await;
     support::create_lambda_role(&config, "bench-attach-role").await;
 
-    let jobs: Vec<(usize, usize)> = (0..n).flat_map(|i| (0..8).map(move |k| (k, i))).collect();
+    let jobs: Vec<(usize, usize)> = (0..n).flat_map(|i| (0..11).map(move |k| (k, i))).collect();
     // Besides the jobs: the data key, moto's aws/dynamodb key, two roles, the trail and its bucket.
     let count = jobs.len() + 6;
     futures::stream::iter(jobs)
@@ -212,7 +214,10 @@ async fn seed_estate(endpoint: &str, n: usize) -> usize {
                     4 => seed_policy(config, i).await,
                     5 => seed_function(config, i, lambda_role).await,
                     6 => seed_queue(config, i).await,
-                    _ => seed_topic(config, i).await,
+                    7 => seed_topic(config, i).await,
+                    8 => seed_db_instance(config, i).await,
+                    9 => seed_replication_group(config, i).await,
+                    _ => seed_domain(config, i).await,
                 }
             }
         })
@@ -331,6 +336,55 @@ async fn seed_topic(config: &SdkConfig, i: usize) {
         request = request.attributes("KmsMasterKeyId", "alias/aws/sns");
     }
     request.send().await.expect("topic");
+}
+
+/// DB instances: encrypted on even, with a manual snapshot on every fourth.
+async fn seed_db_instance(config: &SdkConfig, i: usize) {
+    let rds = aws_sdk_rds::Client::new(config);
+    let name = format!("bench-db{i:05}");
+    rds.create_db_instance()
+        .db_instance_identifier(&name)
+        .engine("postgres")
+        .db_instance_class("db.t3.micro")
+        .allocated_storage(20)
+        .master_username("bench_admin")
+        .master_user_password("bench-password-1")
+        .storage_encrypted(i.is_multiple_of(2))
+        .send()
+        .await
+        .expect("db instance");
+    if i.is_multiple_of(4) {
+        rds.create_db_snapshot()
+            .db_instance_identifier(&name)
+            .db_snapshot_identifier(format!("bench-snap{i:05}"))
+            .send()
+            .await
+            .expect("db snapshot");
+    }
+}
+
+/// Replication groups: at-rest encryption on even.
+async fn seed_replication_group(config: &SdkConfig, i: usize) {
+    aws_sdk_elasticache::Client::new(config)
+        .create_replication_group()
+        .replication_group_id(format!("bench-rg{i:05}"))
+        .replication_group_description("bench")
+        .engine("redis")
+        .cache_node_type("cache.t3.micro")
+        .at_rest_encryption_enabled(i.is_multiple_of(2))
+        .send()
+        .await
+        .expect("replication group");
+}
+
+/// OpenSearch domains with moto's defaults (public, no encryption).
+async fn seed_domain(config: &SdkConfig, i: usize) {
+    aws_sdk_opensearch::Client::new(config)
+        .create_domain()
+        .domain_name(format!("bench-d{i:05}"))
+        .send()
+        .await
+        .expect("domain");
 }
 
 const PUBLIC_SEND: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"sqs:SendMessage","Resource":"*"}]}"#;

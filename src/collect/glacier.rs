@@ -1,5 +1,6 @@
-//! S3 Glacier vaults of one region: `ListVaults`, then per vault its Vault Lock (`GetVaultLock`)
-//! and tags (`ListTagsForVault`; Glacier is not in the tagging API's bulk listing).
+//! S3 Glacier vaults of one region: `ListVaults`, then per vault its tags (`ListTagsForVault`)
+//! and, for the vaults the loaded rules select by tag, its Vault Lock (`GetVaultLock`). Vaults
+//! are few, so tags are read per vault rather than through tag:GetResources.
 
 use serde_json::json;
 

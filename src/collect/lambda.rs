@@ -1,5 +1,7 @@
 //! Lambda functions of one region. `ListFunctions` carries the configuration; environment
-//! variable values are dropped at once and never stored.
+//! variable values are dropped at once and never stored. Event source mappings (the queues and
+//! streams a function polls) come from one `ListEventSourceMappings` listing for the region,
+//! shared out by function.
 
 use super::util::{object, opt_str, strings, tag_map};
 use super::{Scope, Service};
@@ -41,6 +43,9 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
         }
         docs.push(doc);
     }
+    if scope.wants(TYPE, "event_sources") {
+        event_sources(scope, &client, &mut docs).await;
+    }
     let client = &client;
     scope
         .with_tags(TYPE, "lambda", docs, |doc| {
@@ -54,6 +59,68 @@ pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
             }
         })
         .await
+}
+
+/// Sets each function's `event_sources` from the region's mappings; a failed listing is an
+/// error on every function, since any of them could have a source.
+async fn event_sources(
+    scope: &Scope<'_>,
+    client: &aws_sdk_lambda::Client,
+    docs: &mut [ResourceDoc],
+) {
+    const ACTION: &str = "lambda:ListEventSourceMappings";
+    let pages = client.list_event_source_mappings().into_paginator().send();
+    let pages = match scope.pages(Service::Lambda, ACTION, pages).await {
+        Ok(pages) => pages,
+        Err(error) => {
+            for doc in docs.iter_mut() {
+                doc.fail("event_sources", error.clone());
+            }
+            return;
+        }
+    };
+    let mut by_function: std::collections::HashMap<String, Vec<Value>> =
+        std::collections::HashMap::new();
+    for mapping in pages.iter().flat_map(
+        aws_sdk_lambda::operation::list_event_source_mappings::ListEventSourceMappingsOutput::event_source_mappings,
+    ) {
+        let Some(function) = mapping.function_arn() else {
+            continue;
+        };
+        let item = object(vec![
+            ("uuid", opt_str(mapping.uuid())),
+            ("arn", opt_str(mapping.event_source_arn())),
+            ("state", opt_str(mapping.state())),
+            (
+                "on_failure_destination",
+                opt_str(
+                    mapping
+                        .destination_config()
+                        .and_then(|d| d.on_failure())
+                        .and_then(|f| f.destination()),
+                ),
+            ),
+        ]);
+        by_function
+            .entry(unqualified(function).to_string())
+            .or_default()
+            .push(item);
+    }
+    for doc in docs.iter_mut() {
+        let items = by_function.remove(&doc.arn).unwrap_or_default();
+        doc.set("event_sources", serde_json::json!({ "items": items }));
+    }
+}
+
+/// A function ARN without its version or alias (`function:name:live` -> `function:name`).
+fn unqualified(arn: &str) -> &str {
+    let fields: Vec<&str> = arn.splitn(8, ':').collect();
+    if fields.len() > 7 {
+        let cut = fields[..7].iter().map(|f| f.len() + 1).sum::<usize>() - 1;
+        &arn[..cut]
+    } else {
+        arn
+    }
 }
 
 /// The configuration group of one function. Lambda reports `Environment.Error` when it could

@@ -56,6 +56,16 @@ pub fn derive(doc: &mut ResourceDoc, now: OffsetDateTime) {
                 public_policy::annotate(policy);
             }
         }
+        "aws.lambda.function" => {
+            // An event source is described like an EventBridge target: what it resolves to.
+            if let Some(Value::Array(items)) = doc
+                .attributes
+                .get_mut("event_sources")
+                .and_then(|t| t.get_mut("items"))
+            {
+                items.iter_mut().for_each(event_targets::describe);
+            }
+        }
         "aws.events.rule" => {
             if let Some(Value::Array(items)) = doc
                 .attributes

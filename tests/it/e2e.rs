@@ -365,6 +365,20 @@ async fn seed_body(env: TestEnv) {
         .send()
         .await
         .expect("queue");
+    // Each function polls a queue: the good one a queue with a dead-letter queue.
+    let lambda = aws_sdk_lambda::Client::new(&config);
+    for (function, queue) in [
+        ("e2e-fn-good", "e2e-queue-good"),
+        ("e2e-fn-bad", "e2e-queue-bad"),
+    ] {
+        lambda
+            .create_event_source_mapping()
+            .function_name(function)
+            .event_source_arn(queue_arn(queue))
+            .send()
+            .await
+            .expect("event source mapping");
+    }
     let sns = aws_sdk_sns::Client::new(&config);
     sns.create_topic()
         .name("e2e-topic-good")
@@ -816,6 +830,8 @@ async fn key_id(config: &aws_types::SdkConfig, alias: &str) -> String {
 /// (rule id, resource name, expected status): a compliant and a non-compliant resource of
 /// every rule. `{key-good}` / `{key-bad}` / `{account}` are filled in at run time.
 const EXPECTED: &[(&str, &str, &str)] = &[
+    ("lambda-queue-sources-have-dlq", "e2e-fn-good", "PASS"),
+    ("lambda-queue-sources-have-dlq", "e2e-fn-bad", "FAIL"),
     ("bedrock-invocation-logging", "{account-region}", "PASS"),
     ("elasticache-authentication", "e2e-cache-good", "PASS"),
     ("elasticache-authentication", "e2e-cache-bad", "FAIL"),
@@ -1096,9 +1112,10 @@ const EXCLUDED: &[(&str, &str)] = &[
     ("ssm-secret-parameters-secure-string", "/e2e/plain"),
 ];
 
-/// Rules over resource types moto has no backend for (DocumentDB: CreateDBCluster with engine
-/// docdb is refused) or whose attributes it does not emulate (Glacier vault tags and locks). Their verdicts are covered by the rule tests' documents and the collector
-/// tests' fault proxy; here they must list cleanly and find nothing.
+/// Rules over resource types moto has no backend for (`DocumentDB`: `CreateDBCluster` with
+/// engine docdb is refused) or whose attributes it does not emulate (Glacier vault tags and
+/// locks). Their verdicts are covered by the rule tests' documents and the collector tests'
+/// fault proxy; here they must list cleanly and find nothing.
 const MOTO_CANNOT_SEED: &[&str] = &["docdb-cluster-audit-logs", "glacier-archive-vault-locked"];
 
 /// Rules over a document per account (or per region, in this one-region scan): PASS here,
@@ -1472,8 +1489,74 @@ fn banner_and_summary_on_stderr(env: &TestEnv) {
     );
 }
 
+/// On a terminal (a pseudo-terminal from util-linux `script`), a live scan draws the two bars
+/// and clears them, leaving the one-line summary on screen; through a pipe it draws none.
+fn progress_bars_on_a_terminal(env: &TestEnv) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let report = dir.path().join("report.json");
+    let role = scan_role(ACCOUNT);
+    let args = [
+        POSTURE,
+        "scan",
+        "--endpoint-url",
+        &env.moto,
+        "--region",
+        REGION,
+        "--role-arn",
+        &role,
+        "--format",
+        "json",
+        "--output",
+        report.to_str().expect("utf-8 path"),
+    ];
+    // `script -c` takes one shell command line; the paths here have no quotes or spaces.
+    let line = args.join(" ");
+    assert!(!line.contains(['\'', '"']), "{line}");
+    let mut command = posture_command("script");
+    let output = command
+        .args(["-q", "-e", "-c", &line, "/dev/null"])
+        .env("TERM", "xterm")
+        .output()
+        .expect("util-linux script runs (the terminal test needs it)");
+    let screen = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() || output.status.code() == Some(1),
+        "{screen}"
+    );
+    // The bars were drawn with known totals ...
+    let bar = regex::Regex::new(r"services \[[=> ]{32}\] \d+/\d+ service reads").unwrap();
+    assert!(
+        bar.is_match(&screen),
+        "no services bar on the terminal: {screen:?}"
+    );
+    assert!(
+        screen.contains("resources ["),
+        "no resources bar: {screen:?}"
+    );
+    // ... and the last thing on screen is the summary, not a bar.
+    let plain = regex::Regex::new(r"\x1b\[[0-9;?]*[A-Za-z]")
+        .unwrap()
+        .replace_all(&screen, "");
+    let last = plain
+        .rsplit(['\n', '\r'])
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or_default();
+    assert!(
+        last.contains("; wrote "),
+        "last line: {last:?} in {screen:?}"
+    );
+    // Through a pipe (the other tests' stderr), no bar at all.
+    let piped = posture(&args[1..]);
+    assert!(
+        !String::from_utf8_lossy(&piped.stderr).contains("service reads"),
+        "a bar through a pipe"
+    );
+}
+
 async fn inventory_body(env: TestEnv) {
     banner_and_summary_on_stderr(&env);
+    progress_bars_on_a_terminal(&env);
     let live_dir = tempfile::tempdir().expect("temp dir");
     let inventory = live_dir.path().join("inventory.json");
     let inventory = inventory.to_str().expect("utf-8 path");

@@ -107,6 +107,32 @@ async fn queues_topics_body(env: TestEnv) {
         .await
         .expect("targets");
 
+    // A function polling the good queue: its event source resolves to the queue.
+    use aws_sdk_lambda::types::{FunctionCode, Runtime};
+    let role_arn = create_lambda_role(&config, "qs-fn-role").await;
+    let lambda = aws_sdk_lambda::Client::new(&config);
+    lambda
+        .create_function()
+        .function_name("qs-fn")
+        .runtime(Runtime::Python312)
+        .role(&role_arn)
+        .handler("app.handler")
+        .code(
+            FunctionCode::builder()
+                .zip_file(Blob::new(crate::support::empty_zip()))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("function");
+    lambda
+        .create_event_source_mapping()
+        .function_name("qs-fn")
+        .event_source_arn(&queue_arn)
+        .send()
+        .await
+        .expect("event source mapping");
+
     let inventory = collect_all(&env.moto).await;
 
     let good = doc(&inventory, "aws.sqs.queue", "qs-good");
@@ -158,6 +184,16 @@ async fn queues_topics_body(env: TestEnv) {
         json!(["anyone-subscribes"])
     );
     assert_eq!(bad.tags["team"], "status");
+
+    let function = doc(&inventory, "aws.lambda.function", "qs-fn");
+    assert!(function.errors.is_empty(), "{:?}", function.errors);
+    let sources = function.attributes["event_sources"]["items"]
+        .as_array()
+        .expect("event sources");
+    assert_eq!(sources.len(), 1, "{sources:?}");
+    assert_eq!(sources[0]["arn"], queue_arn.as_str());
+    assert_eq!(sources[0]["kind"], "aws.sqs.queue");
+    assert_eq!(sources[0]["resource_arn"], queue_arn.as_str());
 
     let rule = doc(&inventory, "aws.events.rule", "qs-rule");
     let kinds: Vec<(&str, &str)> = rule.attributes["targets"]["items"]

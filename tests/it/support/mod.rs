@@ -250,7 +250,10 @@ pub fn full_plan() -> Plan {
             "aws.logs.log_group",
             &["retention", "encryption", "storage", "tags"],
         ),
-        ("aws.lambda.function", &["configuration", "tags"]),
+        (
+            "aws.lambda.function",
+            &["configuration", "event_sources", "tags"],
+        ),
         ("aws.iam.policy", &["policy", "analysis", "tags"]),
         ("aws.iam.role", &["trust", "policies", "tags"]),
         ("aws.ssm.parameter", &["metadata", "tags"]),
