@@ -310,7 +310,7 @@ pub struct ReportFinding {
     /// The verdict as reported.
     pub status: FindingStatus,
     /// Every path the rule read and the value observed (null: absent or not collected).
-    pub evidence: BTreeMap<String, Value>,
+    pub evidence: crate::eval::Evidence,
     /// Why it failed or could not be decided, in words.
     pub reasons: Vec<String>,
     /// The suppression in force; absent unless `status` is SUPPRESSED.
