@@ -7,7 +7,7 @@
 //!     POSTURE_BENCH_SIZES=10000,50000 cargo bench --bench offline
 //!     POSTURE_BENCH_BIN=target/debug/posture cargo bench --bench offline
 //!
-//! The generated estate repeats the example account's 53 documents (15 types) with a copy
+//! The generated estate repeats the example account's documents (79 of 27 types) with a copy
 //! number in every ARN and name; Lambda functions, trails and state machines keep referring to
 //! the roles, keys and functions of the first copy, so every `references` and `allowed_by_role`
 //! rule has real work. The account document is not repeated: an estate has one per account.
