@@ -1,7 +1,7 @@
 //! RDS and `DocumentDB` of one region: DB instances, DB clusters (Aurora and Multi-AZ), `DocumentDB`
 //! clusters, and DB and DB cluster snapshots. The Describe listings carry every attribute the
 //! catalog names and the tags (`TagList`), so each type costs one request per page of 100; only
-//! a manual snapshot's sharing needs a request of its own.
+//! a snapshot's sharing needs a request of its own (automated snapshots cannot be shared).
 //!
 //! `DocumentDB` is read through the RDS API it shares (the same endpoint and `rds:` actions), with
 //! an engine filter: the `DescribeDBClusters` listing of RDS returns `DocumentDB` and Neptune
@@ -273,8 +273,9 @@ fn cluster_doc(scope: &Scope<'_>, resource_type: &str, c: &DbCluster) -> Option<
 /// One snapshot as listed, before its sharing is read.
 struct Snapshot {
     doc: ResourceDoc,
-    /// Only manual snapshots can be shared; the others are read without a call.
-    manual: bool,
+    /// Automated snapshots cannot be shared and are read without a call; every other kind
+    /// (manual, AWS Backup's) is asked.
+    shareable: bool,
     source: &'static str,
 }
 
@@ -331,7 +332,7 @@ async fn snapshots(scope: &Scope<'_>, client: &aws_sdk_rds::Client) -> Vec<Resou
         );
         listed.push(Snapshot {
             doc,
-            manual: s.snapshot_type() == Some("manual"),
+            shareable: s.snapshot_type() != Some("automated"),
             source: "instance",
         });
     }
@@ -361,7 +362,7 @@ async fn snapshots(scope: &Scope<'_>, client: &aws_sdk_rds::Client) -> Vec<Resou
         );
         listed.push(Snapshot {
             doc,
-            manual: s.snapshot_type() == Some("manual"),
+            shareable: s.snapshot_type() != Some("automated"),
             source: "cluster",
         });
     }
@@ -369,13 +370,13 @@ async fn snapshots(scope: &Scope<'_>, client: &aws_sdk_rds::Client) -> Vec<Resou
         .each(listed, |snapshot| async move {
             let Snapshot {
                 mut doc,
-                manual,
+                shareable,
                 source,
             } = snapshot;
             if !scope.wants(SNAPSHOT, "sharing") {
                 return doc;
             }
-            if !manual {
+            if !shareable {
                 doc.set("sharing", json!({ "public": false, "shared_with": [] }));
                 return doc;
             }
