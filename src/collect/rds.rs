@@ -4,8 +4,9 @@
 //! a snapshot's sharing needs a request of its own (automated snapshots cannot be shared).
 //!
 //! `DocumentDB` is read through the RDS API it shares (the same endpoint and `rds:` actions), with
-//! an engine filter: the `DescribeDBClusters` listing of RDS returns `DocumentDB` and Neptune
-//! clusters too, which `aws.rds.cluster` leaves out.
+//! an engine filter: RDS's `DescribeDBInstances` and `DescribeDBClusters` return `DocumentDB`
+//! and Neptune instances and clusters too, which `aws.rds.instance` and `aws.rds.cluster` leave
+//! out. Their snapshots stay `aws.rds.snapshot`s: sharing and encryption mean the same for them.
 
 use aws_sdk_rds::types::{DbCluster, DbInstance, Filter, Tag};
 use serde_json::{Value, json};
@@ -19,8 +20,14 @@ const CLUSTER: &str = "aws.rds.cluster";
 const DOCDB: &str = "aws.docdb.cluster";
 const SNAPSHOT: &str = "aws.rds.snapshot";
 
-/// Engines whose clusters the RDS API lists but that are other services' resources.
+/// Engines whose instances and clusters the RDS API lists but that are other services'.
 const NOT_RDS_ENGINES: [&str; 2] = ["docdb", "neptune"];
+
+/// Whether a listed instance or cluster is RDS's own (an unknown engine counts as RDS: it is
+/// judged rather than dropped).
+fn rds_engine(engine: Option<&str>) -> bool {
+    !engine.is_some_and(|e| NOT_RDS_ENGINES.contains(&e))
+}
 
 pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
     let client = aws_sdk_rds::Client::new(&scope.config);
@@ -103,6 +110,8 @@ async fn instances(scope: &Scope<'_>, client: &aws_sdk_rds::Client) -> Vec<Resou
         .flat_map(
             aws_sdk_rds::operation::describe_db_instances::DescribeDbInstancesOutput::db_instances,
         )
+        // DocumentDB and Neptune instances are listed here too; their clusters are judged.
+        .filter(|db| rds_engine(db.engine()))
         .filter_map(|db| instance_doc(scope, db))
         .collect();
     scope.done(docs)
@@ -186,7 +195,7 @@ async fn clusters(scope: &Scope<'_>, client: &aws_sdk_rds::Client) -> Vec<Resour
         .flat_map(
             aws_sdk_rds::operation::describe_db_clusters::DescribeDbClustersOutput::db_clusters,
         )
-        .filter(|c| !c.engine().is_some_and(|e| NOT_RDS_ENGINES.contains(&e)))
+        .filter(|c| rds_engine(c.engine()))
         .filter_map(|c| cluster_doc(scope, CLUSTER, c))
         .collect();
     scope.done(docs)
@@ -486,6 +495,15 @@ fn sharing(values: &[String]) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn documentdb_and_neptune_are_not_rds() {
+        assert!(rds_engine(Some("aurora-postgresql")));
+        assert!(rds_engine(Some("sqlserver-se")));
+        assert!(rds_engine(None));
+        assert!(!rds_engine(Some("docdb")));
+        assert!(!rds_engine(Some("neptune")));
+    }
 
     #[test]
     fn all_in_the_restore_attribute_is_public() {

@@ -74,8 +74,25 @@ async fn rds_body(env: TestEnv) {
         .await
         .expect("public cluster snapshot");
 
+    // The RDS API lists Neptune clusters too: they are neither RDS nor DocumentDB clusters.
+    rds.create_db_cluster()
+        .db_cluster_identifier("rd-neptune")
+        .engine("neptune")
+        .send()
+        .await
+        .expect("neptune cluster");
+
     let inventory = collect_all(&env.moto).await;
 
+    assert!(
+        inventory.resources.iter().all(|d| d.name != "rd-neptune"),
+        "a Neptune cluster was collected as {:?}",
+        inventory
+            .resources
+            .iter()
+            .find(|d| d.name == "rd-neptune")
+            .map(|d| &d.resource_type)
+    );
     let standalone = doc(&inventory, "aws.rds.instance", "rd-standalone");
     assert!(standalone.errors.is_empty(), "{:?}", standalone.errors);
     assert_eq!(
