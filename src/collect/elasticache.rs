@@ -137,10 +137,6 @@ fn document(scope: &Scope<'_>, group: &ReplicationGroup) -> Option<ResourceDoc> 
             )]),
         ),
     ];
-    for (name, value) in groups {
-        if scope.wants(TYPE, name) {
-            doc.set(name, value);
-        }
-    }
+    scope.set_wanted(TYPE, &mut doc, groups);
     Some(doc)
 }

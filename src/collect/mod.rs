@@ -624,6 +624,21 @@ impl Scope<'_> {
         self.plan.wants(resource_type, group)
     }
 
+    /// Sets each of `groups` on `doc` that the plan reads, for collectors whose one answer
+    /// fills several groups.
+    pub(crate) fn set_wanted<'g>(
+        &self,
+        resource_type: &str,
+        doc: &mut ResourceDoc,
+        groups: impl IntoIterator<Item = (&'g str, serde_json::Value)>,
+    ) {
+        for (group, value) in groups {
+            if self.wants(resource_type, group) {
+                doc.set(group, value);
+            }
+        }
+    }
+
     /// Whether to fetch `group` of this resource, given the tags already collected on `doc`
     /// (groups that only tag-selected rules read are skipped for resources those rules exclude).
     pub(crate) fn wants_for(&self, resource_type: &str, group: &str, doc: &ResourceDoc) -> bool {

@@ -177,11 +177,7 @@ fn set_groups(scope: &Scope<'_>, doc: &mut ResourceDoc, status: &DomainStatus) {
                 )]),
             ),
         ];
-    for (name, value) in groups {
-        if scope.wants(TYPE, name) {
-            doc.set(name, value);
-        }
-    }
+    scope.set_wanted(TYPE, doc, groups);
 }
 
 /// Each log type: published to `CloudWatch` Logs (enabled with a log group), else false.

@@ -52,37 +52,50 @@ struct Settings<'a> {
     retention_days: Option<i32>,
     deletion_protection: Option<bool>,
     exports: &'a [String],
+    /// Instances and RDS clusters only (the `DocumentDB` type has neither group).
+    iam_database_authentication: Option<bool>,
+    multi_az: Option<bool>,
 }
 
 impl Settings<'_> {
     fn set(&self, scope: &Scope<'_>, resource_type: &str, doc: &mut ResourceDoc) {
         // Absent values stay absent: a rule then FAILs on "is absent", never PASSes on a guess.
-        let groups = [
-            (
-                "encryption",
-                object(vec![
-                    ("storage_encrypted", json!(self.storage_encrypted)),
-                    ("kms_key_id", opt_str(self.kms_key_id)),
-                ]),
-            ),
-            (
-                "backup",
-                object(vec![("retention_days", json!(self.retention_days))]),
-            ),
-            (
-                "protection",
-                object(vec![(
-                    "deletion_protection",
-                    json!(self.deletion_protection),
-                )]),
-            ),
-            ("logging", json!({ "exports": self.exports })),
-        ];
-        for (group, value) in groups {
-            if scope.wants(resource_type, group) {
-                doc.set(group, value);
-            }
-        }
+        scope.set_wanted(
+            resource_type,
+            doc,
+            [
+                (
+                    "encryption",
+                    object(vec![
+                        ("storage_encrypted", json!(self.storage_encrypted)),
+                        ("kms_key_id", opt_str(self.kms_key_id)),
+                    ]),
+                ),
+                (
+                    "backup",
+                    object(vec![("retention_days", json!(self.retention_days))]),
+                ),
+                (
+                    "protection",
+                    object(vec![(
+                        "deletion_protection",
+                        json!(self.deletion_protection),
+                    )]),
+                ),
+                ("logging", json!({ "exports": self.exports })),
+                (
+                    "authentication",
+                    object(vec![(
+                        "iam_database_authentication",
+                        json!(self.iam_database_authentication),
+                    )]),
+                ),
+                (
+                    "availability",
+                    object(vec![("multi_az", json!(self.multi_az))]),
+                ),
+            ],
+        );
     }
 }
 
@@ -145,33 +158,21 @@ fn instance_doc(scope: &Scope<'_>, db: &DbInstance) -> Option<ResourceDoc> {
         retention_days: db.backup_retention_period(),
         deletion_protection: db.deletion_protection(),
         exports: db.enabled_cloudwatch_logs_exports(),
+        iam_database_authentication: db.iam_database_authentication_enabled(),
+        multi_az: db.multi_az(),
     }
     .set(scope, INSTANCE, &mut doc);
-    let groups = [
-        (
+    scope.set_wanted(
+        INSTANCE,
+        &mut doc,
+        [(
             "access",
             object(vec![(
                 "publicly_accessible",
                 json!(db.publicly_accessible()),
             )]),
-        ),
-        (
-            "authentication",
-            object(vec![(
-                "iam_database_authentication",
-                json!(db.iam_database_authentication_enabled()),
-            )]),
-        ),
-        (
-            "availability",
-            object(vec![("multi_az", json!(db.multi_az()))]),
-        ),
-    ];
-    for (group, value) in groups {
-        if scope.wants(INSTANCE, group) {
-            doc.set(group, value);
-        }
-    }
+        )],
+    );
     if scope.wants(INSTANCE, "tags") {
         doc.tags = tags(db.tag_list());
     }
@@ -251,28 +252,10 @@ fn cluster_doc(scope: &Scope<'_>, resource_type: &str, c: &DbCluster) -> Option<
         retention_days: c.backup_retention_period(),
         deletion_protection: c.deletion_protection(),
         exports: c.enabled_cloudwatch_logs_exports(),
+        iam_database_authentication: c.iam_database_authentication_enabled(),
+        multi_az: c.multi_az(),
     }
     .set(scope, resource_type, &mut doc);
-    if resource_type == CLUSTER {
-        let groups = [
-            (
-                "authentication",
-                object(vec![(
-                    "iam_database_authentication",
-                    json!(c.iam_database_authentication_enabled()),
-                )]),
-            ),
-            (
-                "availability",
-                object(vec![("multi_az", json!(c.multi_az()))]),
-            ),
-        ];
-        for (group, value) in groups {
-            if scope.wants(resource_type, group) {
-                doc.set(group, value);
-            }
-        }
-    }
     if scope.wants(resource_type, "tags") {
         doc.tags = tags(c.tag_list());
     }

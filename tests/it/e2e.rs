@@ -456,24 +456,8 @@ async fn seed_body(env: TestEnv) {
 
     // ElastiCache: a TLS-only, authenticated, Multi-AZ group with snapshots, and one with
     // none of it.
+    crate::support::seed::compliant_replication_group(&config, "e2e-cache-good", &[]).await;
     let cache = aws_sdk_elasticache::Client::new(&config);
-    cache
-        .create_replication_group()
-        .replication_group_id("e2e-cache-good")
-        .replication_group_description("compliant")
-        .engine("redis")
-        .cache_node_type("cache.t3.micro")
-        .num_cache_clusters(2)
-        .at_rest_encryption_enabled(true)
-        .transit_encryption_enabled(true)
-        .transit_encryption_mode(aws_sdk_elasticache::types::TransitEncryptionMode::Required)
-        .auth_token("e2e-auth-token-long-enough")
-        .automatic_failover_enabled(true)
-        .multi_az_enabled(true)
-        .snapshot_retention_limit(7)
-        .send()
-        .await
-        .expect("replication group");
     cache
         .create_replication_group()
         .replication_group_id("e2e-cache-bad")
@@ -486,48 +470,13 @@ async fn seed_body(env: TestEnv) {
 
     // OpenSearch: a VPC domain with encryption, TLS 1.2, fine-grained access and logs; and
     // moto's defaults (public, HTTP allowed, TLS 1.0, no encryption).
-    {
-        use aws_sdk_opensearch::types::*;
-        let search = aws_sdk_opensearch::Client::new(&config);
-        let published = |group: &str| {
-            LogPublishingOption::builder()
-                .enabled(true)
-                .cloud_watch_logs_log_group_arn(format!(
-                    "arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/e2e/search/{group}"
-                ))
-                .build()
-        };
-        search
-            .create_domain()
-            .domain_name("e2e-search-good")
-            .encryption_at_rest_options(EncryptionAtRestOptions::builder().enabled(true).build())
-            .node_to_node_encryption_options(
-                NodeToNodeEncryptionOptions::builder().enabled(true).build(),
-            )
-            .domain_endpoint_options(
-                DomainEndpointOptions::builder()
-                    .enforce_https(true)
-                    .tls_security_policy(TlsSecurityPolicy::PolicyMinTls12201907)
-                    .build(),
-            )
-            .vpc_options(VpcOptions::builder().subnet_ids("subnet-12345678").build())
-            .advanced_security_options(
-                AdvancedSecurityOptionsInput::builder()
-                    .enabled(true)
-                    .build(),
-            )
-            .log_publishing_options(LogType::AuditLogs, published("audit"))
-            .log_publishing_options(LogType::EsApplicationLogs, published("errors"))
-            .send()
-            .await
-            .expect("domain");
-        search
-            .create_domain()
-            .domain_name("e2e-search-bad")
-            .send()
-            .await
-            .expect("domain");
-    }
+    crate::support::seed::compliant_search_domain(&config, "e2e-search-good").await;
+    aws_sdk_opensearch::Client::new(&config)
+        .create_domain()
+        .domain_name("e2e-search-bad")
+        .send()
+        .await
+        .expect("domain");
 
     // Bedrock: invocation logging of text to an existing log group (one document per region,
     // so its FAIL is the collector test's, in a region without a configuration).

@@ -10,29 +10,8 @@ fn replication_groups_and_domains() {
 async fn cache_search_body(env: TestEnv) {
     let config = seed_config(&env.moto, REGION).await;
     let cache = aws_sdk_elasticache::Client::new(&config);
-    cache
-        .create_replication_group()
-        .replication_group_id("cs-good")
-        .replication_group_description("compliant")
-        .engine("redis")
-        .cache_node_type("cache.t3.micro")
-        .num_cache_clusters(2)
-        .at_rest_encryption_enabled(true)
-        .transit_encryption_enabled(true)
-        .transit_encryption_mode(aws_sdk_elasticache::types::TransitEncryptionMode::Required)
-        .auth_token("a-long-enough-auth-token-1")
-        .automatic_failover_enabled(true)
-        .multi_az_enabled(true)
-        .snapshot_retention_limit(7)
-        .tags(
-            aws_sdk_elasticache::types::Tag::builder()
-                .key("team")
-                .value("sessions")
-                .build(),
-        )
-        .send()
-        .await
-        .expect("replication group");
+    crate::support::seed::compliant_replication_group(&config, "cs-good", &[("team", "sessions")])
+        .await;
     cache
         .create_replication_group()
         .replication_group_id("cs-bad")
@@ -44,38 +23,7 @@ async fn cache_search_body(env: TestEnv) {
         .expect("replication group");
 
     let search = aws_sdk_opensearch::Client::new(&config);
-    use aws_sdk_opensearch::types::*;
-    search
-        .create_domain()
-        .domain_name("cs-domain-good")
-        .encryption_at_rest_options(EncryptionAtRestOptions::builder().enabled(true).build())
-        .node_to_node_encryption_options(
-            NodeToNodeEncryptionOptions::builder().enabled(true).build(),
-        )
-        .domain_endpoint_options(
-            DomainEndpointOptions::builder()
-                .enforce_https(true)
-                .tls_security_policy(TlsSecurityPolicy::PolicyMinTls12201907)
-                .build(),
-        )
-        .vpc_options(VpcOptions::builder().subnet_ids("subnet-12345678").build())
-        .advanced_security_options(
-            AdvancedSecurityOptionsInput::builder()
-                .enabled(true)
-                .build(),
-        )
-        .log_publishing_options(
-            LogType::AuditLogs,
-            LogPublishingOption::builder()
-                .enabled(true)
-                .cloud_watch_logs_log_group_arn(format!(
-                    "arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/cs/audit"
-                ))
-                .build(),
-        )
-        .send()
-        .await
-        .expect("domain");
+    crate::support::seed::compliant_search_domain(&config, "cs-domain-good").await;
     search
         .create_domain()
         .domain_name("cs-domain-bad")
@@ -121,7 +69,8 @@ async fn cache_search_body(env: TestEnv) {
     );
     assert_eq!(good.attributes["endpoint"]["in_vpc"], true);
     assert_eq!(good.attributes["logging"]["audit"], true);
-    assert_eq!(good.attributes["logging"]["application"], false);
+    assert_eq!(good.attributes["logging"]["application"], true);
+    assert_eq!(good.attributes["logging"]["search_slow"], false);
     assert_eq!(good.attributes["access"], json!({"fine_grained": true}));
     let bad = doc(&inventory, "aws.opensearch.domain", "cs-domain-bad");
     // moto's defaults, as AWS's: no HTTPS enforcement and the TLS 1.0 policy, a public endpoint.
