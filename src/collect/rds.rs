@@ -3,12 +3,14 @@
 //! catalog names and the tags (`TagList`), so each type costs one request per page of 100; only
 //! a snapshot's sharing needs a request of its own (automated snapshots cannot be shared).
 //!
-//! `DocumentDB` is read through the RDS API it shares (the same endpoint and `rds:` actions), with
-//! an engine filter: RDS's `DescribeDBInstances` and `DescribeDBClusters` return `DocumentDB`
-//! and Neptune instances and clusters too, which `aws.rds.instance` and `aws.rds.cluster` leave
-//! out. Their snapshots stay `aws.rds.snapshot`s: sharing and encryption mean the same for them.
+//! `DocumentDB` is read through the RDS API it shares (the same endpoint and `rds:` actions):
+//! RDS's `DescribeDBInstances` and `DescribeDBClusters` return `DocumentDB` and Neptune
+//! instances and clusters too. One cluster listing serves `aws.rds.cluster` and
+//! `aws.docdb.cluster` by engine; DocumentDB and Neptune instances are left out of
+//! `aws.rds.instance` (their clusters are judged), and their snapshots stay `aws.rds.snapshot`s:
+//! sharing and encryption mean the same for them.
 
-use aws_sdk_rds::types::{DbCluster, DbInstance, Filter, Tag};
+use aws_sdk_rds::types::{DbCluster, DbInstance, Tag};
 use serde_json::{Value, json};
 
 use super::util::{object, opt_str, tag_map};
@@ -31,15 +33,13 @@ fn rds_engine(engine: Option<&str>) -> bool {
 
 pub(crate) async fn collect(scope: &Scope<'_>) -> Vec<ResourceDoc> {
     let client = aws_sdk_rds::Client::new(&scope.config);
-    let (instances, clusters, docdb, snapshots) = futures::join!(
+    let (instances, clusters, snapshots) = futures::join!(
         instances(scope, &client),
         clusters(scope, &client),
-        docdb_clusters(scope, &client),
         snapshots(scope, &client),
     );
     let mut docs = instances;
     docs.extend(clusters);
-    docs.extend(docdb);
     docs.extend(snapshots);
     docs
 }
@@ -179,53 +179,55 @@ fn instance_doc(scope: &Scope<'_>, db: &DbInstance) -> Option<ResourceDoc> {
     Some(doc)
 }
 
+/// RDS clusters and DocumentDB clusters from one `DescribeDBClusters` listing, which returns
+/// both (and Neptune's, left out): asking twice, once with an engine filter, would only repeat
+/// the requests. A failed listing leaves both types unknown in the region.
 async fn clusters(scope: &Scope<'_>, client: &aws_sdk_rds::Client) -> Vec<ResourceDoc> {
+    const ACTION: &str = "rds:DescribeDBClusters";
+    let wanted: Vec<&str> = [CLUSTER, DOCDB]
+        .into_iter()
+        .filter(|t| scope.wants_type(t))
+        .collect();
+    if wanted.is_empty() {
+        return Vec::new();
+    }
     let pages = client
         .describe_db_clusters()
         .max_records(100)
         .into_paginator()
         .send();
-    let Some(pages) = scope
-        .listing(CLUSTER, Service::Rds, "rds:DescribeDBClusters", pages)
-        .await
-    else {
-        return Vec::new();
+    let pages = match scope.pages(Service::Rds, ACTION, pages).await {
+        Ok(pages) => pages,
+        Err(error) => {
+            for resource_type in wanted {
+                scope.listing_failed(resource_type, error.clone());
+            }
+            return Vec::new();
+        }
     };
     let docs = pages
         .iter()
         .flat_map(
             aws_sdk_rds::operation::describe_db_clusters::DescribeDbClustersOutput::db_clusters,
         )
-        .filter(|c| rds_engine(c.engine()))
-        .filter_map(|c| cluster_doc(scope, CLUSTER, c))
+        .filter_map(|c| {
+            let resource_type = cluster_type(c.engine())?;
+            wanted
+                .contains(&resource_type)
+                .then(|| cluster_doc(scope, resource_type, c))
+                .flatten()
+        })
         .collect();
     scope.done(docs)
 }
 
-async fn docdb_clusters(scope: &Scope<'_>, client: &aws_sdk_rds::Client) -> Vec<ResourceDoc> {
-    let engine = Filter::builder().name("engine").values("docdb").build();
-    let pages = client
-        .describe_db_clusters()
-        .filters(engine)
-        .max_records(100)
-        .into_paginator()
-        .send();
-    let Some(pages) = scope
-        .listing(DOCDB, Service::Rds, "rds:DescribeDBClusters", pages)
-        .await
-    else {
-        return Vec::new();
-    };
-    let docs = pages
-        .iter()
-        .flat_map(
-            aws_sdk_rds::operation::describe_db_clusters::DescribeDbClustersOutput::db_clusters,
-        )
-        // The filter is AWS's; keeping only docdb here does not depend on it.
-        .filter(|c| c.engine() == Some("docdb"))
-        .filter_map(|c| cluster_doc(scope, DOCDB, c))
-        .collect();
-    scope.done(docs)
+/// The catalog type of a listed cluster: DocumentDB's, RDS's, or none (Neptune).
+fn cluster_type(engine: Option<&str>) -> Option<&'static str> {
+    match engine {
+        Some("docdb") => Some(DOCDB),
+        Some("neptune") => None,
+        _ => Some(CLUSTER),
+    }
 }
 
 fn cluster_doc(scope: &Scope<'_>, resource_type: &str, c: &DbCluster) -> Option<ResourceDoc> {
@@ -481,6 +483,10 @@ mod tests {
 
     #[test]
     fn documentdb_and_neptune_are_not_rds() {
+        assert_eq!(cluster_type(Some("docdb")), Some(DOCDB));
+        assert_eq!(cluster_type(Some("aurora-mysql")), Some(CLUSTER));
+        assert_eq!(cluster_type(None), Some(CLUSTER));
+        assert_eq!(cluster_type(Some("neptune")), None);
         assert!(rds_engine(Some("aurora-postgresql")));
         assert!(rds_engine(Some("sqlserver-se")));
         assert!(rds_engine(None));
