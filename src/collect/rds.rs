@@ -6,7 +6,7 @@
 //! `DocumentDB` is read through the RDS API it shares (the same endpoint and `rds:` actions):
 //! RDS's `DescribeDBInstances` and `DescribeDBClusters` return `DocumentDB` and Neptune
 //! instances and clusters too. One cluster listing serves `aws.rds.cluster` and
-//! `aws.docdb.cluster` by engine; DocumentDB and Neptune instances are left out of
+//! `aws.docdb.cluster` by engine; `DocumentDB` and Neptune instances are left out of
 //! `aws.rds.instance` (their clusters are judged), and their snapshots stay `aws.rds.snapshot`s:
 //! sharing and encryption mean the same for them.
 
@@ -179,7 +179,7 @@ fn instance_doc(scope: &Scope<'_>, db: &DbInstance) -> Option<ResourceDoc> {
     Some(doc)
 }
 
-/// RDS clusters and DocumentDB clusters from one `DescribeDBClusters` listing, which returns
+/// RDS clusters and `DocumentDB` clusters from one `DescribeDBClusters` listing, which returns
 /// both (and Neptune's, left out): asking twice, once with an engine filter, would only repeat
 /// the requests. A failed listing leaves both types unknown in the region.
 async fn clusters(scope: &Scope<'_>, client: &aws_sdk_rds::Client) -> Vec<ResourceDoc> {
